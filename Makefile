@@ -1,0 +1,35 @@
+# `make run` and `make test` work on a fresh Debian 12 machine: each installs what is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ENV := source scripts/env.sh &&
+
+.PHONY: run test setup build check fmt lint e2e clean-test-databases
+
+## run: install what is missing, build in release mode, serve on http://127.0.0.1:3000 (SQLite under data/)
+run:
+	scripts/setup.sh
+	$(ENV) cargo leptos build --release
+	$(ENV) LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=subgate \
+	  exec "$$CARGO_TARGET_DIR/release/subgate" serve
+
+## test: the whole suite: fmt, clippy, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
+test:
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh --test
+
+## build: debug build of server and browser bundle
+build:
+	$(ENV) cargo leptos build
+
+fmt:
+	$(ENV) cargo fmt
+
+lint:
+	$(ENV) cargo fmt --check
+	$(ENV) cargo clippy --features ssr --all-targets -- -D warnings
+	$(ENV) cargo clippy --lib --features hydrate -- -D warnings
+
+clean-test-databases:
+	scripts/test.sh --clean-databases-only

@@ -1,0 +1,41 @@
+import { defineConfig } from '@playwright/test';
+
+// scripts/test.sh builds the server and picks a free port; the server gets its own SQLite file.
+const port = Number(process.env.E2E_PORT ?? 3900);
+const dir = process.env.E2E_DIR ?? '/tmp/subgate-e2e';
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+    launchOptions: {
+      // Debian's Chromium; never `npx playwright install` (no download host here)
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+             '--disable-sync', '--no-first-run', '--disable-quic'],
+    },
+  },
+  webServer: {
+    command: `${process.env.SUBGATE_BIN ?? 'target/debug/subgate'} serve`,
+    cwd: '..',
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    env: {
+      DATABASE_URL: `sqlite://${dir}/e2e.db?mode=rwc`,
+      SUBGATE_DATA_DIR: dir,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      LEPTOS_OUTPUT_NAME: 'subgate',
+      RUST_LOG: 'warn',
+    },
+  },
+});

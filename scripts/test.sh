@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it:
+#   formatting and clippy; the Rust tests on SQLite, then on the local PostgreSQL; then the
+#   Playwright suite in Debian's Chromium against a freshly built server on a free port.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PG_ADMIN_URL=${SUBGATE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+export SUBGATE_TEST_PG_URL=$PG_ADMIN_URL
+
+step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
+drop_test_databases() {
+  psql "$PG_ADMIN_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'subgate\_test\_%'" 2>/dev/null |
+    while read -r db; do psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null; done
+}
+if [ "${1:-}" = "--clean-databases-only" ]; then drop_test_databases; exit 0; fi
+
+step "setup"
+scripts/setup.sh --test
+source scripts/env.sh
+start=$SECONDS
+
+step "PostgreSQL at ${PG_ADMIN_URL}"
+if ! pg_isready -q -d "$PG_ADMIN_URL"; then
+  echo "PostgreSQL is not answering; trying to start the local cluster"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start || true
+  for _ in $(seq 1 20); do pg_isready -q -d "$PG_ADMIN_URL" && break; sleep 0.5; done
+fi
+pg_isready -d "$PG_ADMIN_URL"
+drop_test_databases
+trap drop_test_databases EXIT
+
+step "format and lint"
+cargo fmt --check
+cargo clippy --features ssr --all-targets -- -D warnings
+cargo clippy --lib --features hydrate -- -D warnings
+
+step "Rust tests on SQLite"
+SUBGATE_TEST_DB=sqlite cargo test --features ssr
+step "Rust tests on PostgreSQL"
+SUBGATE_TEST_DB=postgres cargo test --features ssr --test api
+
+step "browser bundle and server for the end-to-end tests"
+cargo leptos build
+step "Playwright end-to-end tests (Chromium)"
+E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+E2E_DIR=$(mktemp -d /tmp/subgate-e2e.XXXXXX)
+export E2E_PORT E2E_DIR SUBGATE_BIN="$CARGO_TARGET_DIR/debug/subgate"
+npx playwright test --config end2end/playwright.config.ts
+rm -rf "$E2E_DIR"
+
+step "all tests passed in $((SECONDS - start)) s"

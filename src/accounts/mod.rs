@@ -1,0 +1,272 @@
+//! Merchant accounts: parsing sign-up input into valid types, password hashing, sign-up and
+//! authentication with throttling. Plain Rust: no HTTP here; the clock comes in as `now`.
+
+pub mod password;
+pub mod throttle;
+
+use crate::db::merchants::{InsertMerchantError, NewMerchant};
+use crate::db::Db;
+use crate::dto::{MerchantView, PasswordRules};
+use crate::error::AppError;
+
+pub use throttle::LoginThrottle;
+
+/// An email address as typed (trimmed), with its case-folded form for uniqueness and lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub display: String,
+    pub normalized: String,
+}
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let display = raw.trim();
+        let invalid = || AppError::validation("Email: enter an address like name@example.com.");
+        if display.is_empty() {
+            return Err(AppError::validation("Email: this field is required."));
+        }
+        if display.chars().count() > Self::MAX_LEN {
+            return Err(AppError::validation(format!(
+                "Email: at most {} characters.",
+                Self::MAX_LEN
+            )));
+        }
+        let (local, domain) = display.rsplit_once('@').ok_or_else(invalid)?;
+        let ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && display
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control());
+        if !ok {
+            return Err(invalid());
+        }
+        Ok(Self {
+            display: display.to_string(),
+            normalized: display.to_lowercase(),
+        })
+    }
+}
+
+/// The merchant's business name, shown in the dashboard header and to their subscribers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessName(String);
+
+impl BusinessName {
+    pub const MAX_LEN: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(AppError::validation(
+                "Business name: this field is required.",
+            ));
+        }
+        if name.chars().count() > Self::MAX_LEN {
+            return Err(AppError::validation(format!(
+                "Business name: at most {} characters.",
+                Self::MAX_LEN
+            )));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(AppError::validation(
+                "Business name: control characters are not allowed.",
+            ));
+        }
+        Ok(Self(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password that passed [`PasswordRules`]. Never printed.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(raw: &str, email: &Email) -> Result<Self, AppError> {
+        let report = PasswordRules::check(raw, &email.display);
+        match report.first_failure() {
+            Some(message) => Err(AppError::validation(format!("Password: {message}"))),
+            None => Ok(Self(raw.to_string())),
+        }
+    }
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(<redacted>)")
+    }
+}
+
+pub struct SignUp {
+    pub business_name: BusinessName,
+    pub email: Email,
+    pub password: NewPassword,
+}
+
+impl SignUp {
+    pub fn parse(business_name: &str, email: &str, password: &str) -> Result<Self, AppError> {
+        let business_name = BusinessName::parse(business_name)?;
+        let email = Email::parse(email)?;
+        let password = NewPassword::parse(password, &email)?;
+        Ok(Self {
+            business_name,
+            email,
+            password,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merchant {
+    pub id: String,
+    pub business_name: String,
+    pub email: String,
+}
+
+impl From<crate::db::merchants::MerchantRow> for Merchant {
+    fn from(row: crate::db::merchants::MerchantRow) -> Self {
+        Self {
+            id: row.id,
+            business_name: row.business_name,
+            email: row.email,
+        }
+    }
+}
+
+impl From<Merchant> for MerchantView {
+    fn from(m: Merchant) -> Self {
+        Self {
+            id: m.id,
+            business_name: m.business_name,
+            email: m.email,
+        }
+    }
+}
+
+/// Creates the merchant account. The single INSERT either lands whole or not at all.
+pub async fn sign_up(db: &Db, input: SignUp, now: i64) -> Result<Merchant, AppError> {
+    let password_hash = password::hash(input.password.0).await?;
+    let id = crate::crypto::random_id("mer");
+    let new = NewMerchant {
+        id: &id,
+        business_name: input.business_name.as_str(),
+        email: &input.email.display,
+        email_normalized: &input.email.normalized,
+        password_hash: &password_hash,
+        created_at: now,
+    };
+    match db.insert_merchant(new).await {
+        Ok(()) => {
+            tracing::info!(merchant = %id, "merchant signed up");
+            Ok(Merchant {
+                id,
+                business_name: input.business_name.0,
+                email: input.email.display,
+            })
+        }
+        Err(InsertMerchantError::EmailTaken) => Err(AppError::Conflict(
+            "An account with this email already exists. Log in instead.".into(),
+        )),
+        Err(InsertMerchantError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Checks an email and password. Unknown email and wrong password take the same time and give
+/// the same answer, and both count against the throttle.
+pub async fn authenticate(
+    db: &Db,
+    throttle: &LoginThrottle,
+    client_ip: &str,
+    email: &str,
+    password: &str,
+    now: i64,
+) -> Result<Merchant, AppError> {
+    let normalized = email.trim().to_lowercase();
+    if normalized.chars().count() > Email::MAX_LEN
+        || password.chars().count() > PasswordRules::MAX_LEN
+    {
+        return Err(AppError::InvalidCredentials);
+    }
+    throttle.check(db, client_ip, &normalized, now).await?;
+    let row = db.merchant_by_email(&normalized).await?;
+    let verified = match &row {
+        Some(row) => password::verify(password.to_string(), row.password_hash.clone()).await?,
+        None => {
+            password::verify_dummy(password.to_string()).await?;
+            false
+        }
+    };
+    match row {
+        Some(row) if verified => {
+            throttle.succeeded(db, &normalized).await?;
+            Ok(row.into())
+        }
+        _ => {
+            throttle.failed(db, client_ip, &normalized, now).await?;
+            Err(AppError::InvalidCredentials)
+        }
+    }
+}
+
+pub async fn merchant(db: &Db, id: &str) -> Result<Option<Merchant>, AppError> {
+    Ok(db.merchant_by_id(id).await?.map(Merchant::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_case_folded_for_uniqueness() {
+        let e = Email::parse("  Alice@Example.COM ").expect("valid");
+        assert_eq!(e.display, "Alice@Example.COM");
+        assert_eq!(e.normalized, "alice@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused_with_a_message() {
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "a@b",
+            "a b@example.com",
+            "a@.com",
+            "a@example..com",
+        ] {
+            let err = Email::parse(bad).expect_err(bad);
+            assert!(err.to_string().starts_with("Email:"), "{bad}: {err}");
+        }
+        assert!(Email::parse(&format!("{}@example.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn business_names_are_bounded() {
+        assert!(BusinessName::parse("  ").is_err());
+        assert!(BusinessName::parse(&"x".repeat(101)).is_err());
+        assert!(BusinessName::parse("Acme\u{0}").is_err());
+        assert_eq!(
+            BusinessName::parse(" Acme ").expect("valid").as_str(),
+            "Acme"
+        );
+    }
+
+    #[test]
+    fn passwords_follow_the_rules() {
+        let email = Email::parse("owner@acme.test").expect("valid");
+        assert!(NewPassword::parse("short", &email).is_err());
+        assert!(NewPassword::parse(&"x".repeat(129), &email).is_err());
+        assert!(NewPassword::parse("owner@acme.test!!", &email).is_err());
+        assert!(NewPassword::parse("correct horse battery", &email).is_ok());
+    }
+}

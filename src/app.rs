@@ -1,0 +1,53 @@
+//! The page shell and the routes of the browser-facing app.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+use crate::ui::auth::{LoginPage, SignupPage};
+use crate::ui::components::csrf_token;
+use crate::ui::dashboard::{ApiTab, ConnectTab, DashboardLayout, OAuthTab, SsoTab};
+use crate::ui::home::{HomePage, NotFound};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="csrf-token" content=csrf_token()/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="bg-slate-100 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/subgate.css"/>
+        <Title text="subgate"/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=StaticSegment("") view=HomePage/>
+                <Route path=StaticSegment("login") view=LoginPage/>
+                <Route path=StaticSegment("signup") view=SignupPage/>
+                <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
+                    <Route path=StaticSegment("") view=|| view! { <Redirect path="/dashboard/oauth"/> }/>
+                    <Route path=StaticSegment("oauth") view=OAuthTab/>
+                    <Route path=StaticSegment("connect") view=ConnectTab/>
+                    <Route path=StaticSegment("sso") view=SsoTab/>
+                    <Route path=StaticSegment("api") view=ApiTab/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,81 @@
+//! The command line: `subgate serve` (default), `subgate migrate`, `subgate create-merchant`.
+
+use std::io::Read;
+
+use clap::{Parser, Subcommand};
+use leptos::config::get_configuration;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::startup::Application;
+
+const ENVIRONMENT_HELP: &str = "\
+Every option can also be set by the environment variable shown in brackets.
+Leptos also reads LEPTOS_SITE_ROOT (default target/site) and LEPTOS_SITE_PKG_DIR (default pkg),
+the folder the browser bundle and stylesheet are served from.";
+
+#[derive(Debug, Parser)]
+#[command(name = "subgate", version, about = "Safe access to a merchant's Stripe subscriptions for their backend and their customers.", after_help = ENVIRONMENT_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations and serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create a merchant account; prints {"id", "email"} as JSON.
+    CreateMerchant {
+        #[arg(long)]
+        email: String,
+        /// Business name shown in the dashboard and to subscribers.
+        #[arg(long)]
+        name: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    crate::telemetry::init(&cli.settings.log);
+    let config = cli.settings.into_config()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let mut leptos_options = get_configuration(None)?.leptos_options;
+            leptos_options.site_addr = config.site_addr;
+            let app = Application::build(config, leptos_options, Clock::system()).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            eprintln!("migrations applied");
+        }
+        Command::CreateMerchant {
+            email,
+            name,
+            password_stdin: _,
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.strip_suffix('\n').unwrap_or(&password);
+            let password = password.strip_suffix('\r').unwrap_or(password);
+            let input = crate::accounts::SignUp::parse(&name, &email, password)?;
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let merchant = crate::accounts::sign_up(&db, input, Clock::system().now()).await?;
+            println!(
+                "{}",
+                serde_json::json!({ "id": merchant.id, "email": merchant.email })
+            );
+        }
+    }
+    Ok(())
+}

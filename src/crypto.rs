@@ -1,0 +1,99 @@
+//! Small cryptographic building blocks with their security meaning in their types: random
+//! tokens, keyed hashes, constant-time comparison, and the server's root secret.
+
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// The root secret (`SUBGATE_SECRET_KEY`). Purpose-specific keys are derived from it so that a
+/// key used for one thing is never used for another. Never printed.
+#[derive(Clone)]
+pub struct SecretKey(Vec<u8>);
+
+impl SecretKey {
+    pub const MIN_LEN: usize = 32;
+
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        (bytes.len() >= Self::MIN_LEN).then(|| Self(bytes.to_vec()))
+    }
+
+    /// A 256-bit key for one purpose: HMAC-SHA256(root, "subgate:" + purpose).
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        hmac_sha256(&self.0, format!("subgate:{purpose}").as_bytes())
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// `bytes` random bytes from the OS generator, base64url without padding.
+pub fn random_token(bytes: usize) -> String {
+    use base64::Engine;
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// A random identifier with a readable prefix, e.g. `mer_3q2…`.
+pub fn random_id(prefix: &str) -> String {
+    format!("{prefix}_{}", random_token(16))
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so this cannot fail
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+/// Constant-time equality for secrets, tokens and hashes.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_are_stable() {
+        let key = SecretKey::from_bytes(&[7u8; 32]).expect("32 bytes is enough");
+        assert_eq!(key.derive("a"), key.derive("a"));
+        assert_ne!(key.derive("a"), key.derive("b"));
+    }
+
+    #[test]
+    fn short_secret_keys_are_refused() {
+        assert!(SecretKey::from_bytes(&[1u8; 31]).is_none());
+    }
+
+    #[test]
+    fn secret_key_debug_never_prints_the_key() {
+        let key = SecretKey::from_bytes(b"0123456789abcdef0123456789abcdef").expect("long enough");
+        assert!(!format!("{key:?}").contains("0123"));
+    }
+
+    #[test]
+    fn hmac_matches_rfc4231_test_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        assert_eq!(
+            hex::encode(mac),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn random_tokens_are_unique_and_sized() {
+        let a = random_token(32);
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, random_token(32));
+    }
+}

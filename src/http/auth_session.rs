@@ -1,0 +1,111 @@
+//! The merchant's browser session: who is logged in, and the guard in front of the dashboard.
+
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use super::csrf;
+use crate::error::AppError;
+
+const MERCHANT_KEY: &str = "merchant_id";
+
+/// Logs `merchant_id` in: a fresh session id (no fixation) and a fresh CSRF token.
+pub async fn log_in(session: &Session, merchant_id: &str) -> Result<(), AppError> {
+    session.cycle_id().await?;
+    session.insert(MERCHANT_KEY, merchant_id).await?;
+    csrf::rotate(session).await?;
+    Ok(())
+}
+
+/// Deletes the session record and expires the cookie.
+pub async fn log_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await?;
+    Ok(())
+}
+
+pub async fn merchant_id(session: &Session) -> Result<Option<String>, AppError> {
+    Ok(session.get::<String>(MERCHANT_KEY).await?)
+}
+
+/// Sends anonymous visitors of the dashboard to the login page (and back afterwards), and
+/// logged-in merchants who open the login or sign-up page to the dashboard.
+pub async fn guard(session: Session, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let is_get = req.method() == axum::http::Method::GET;
+    let dashboard = path == "/dashboard" || path.starts_with("/dashboard/");
+    let auth_page = path == "/login" || path == "/signup";
+    if !is_get || !(dashboard || auth_page) {
+        return next.run(req).await;
+    }
+    let logged_in = match merchant_id(&session).await {
+        Ok(id) => id.is_some(),
+        Err(e) => return super::error_response(req.headers(), e),
+    };
+    match (dashboard, logged_in) {
+        (true, false) => {
+            let next_path = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/dashboard");
+            let location = format!(
+                "/login?next={}",
+                url::form_urlencoded::byte_serialize(next_path.as_bytes()).collect::<String>()
+            );
+            see_other(&location)
+        }
+        (true, true) if path == "/dashboard" || path == "/dashboard/" => {
+            see_other("/dashboard/oauth")
+        }
+        (false, true) => see_other("/dashboard/oauth"),
+        _ => next.run(req).await,
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_string())],
+    )
+        .into_response()
+}
+
+/// A post-login destination that stays on this site: a path, never `//host` or `/\host`.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.starts_with("/\\")
+                && !p.chars().any(char::is_control) =>
+        {
+            p.to_string()
+        }
+        _ => "/dashboard/oauth".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_never_leaves_the_site() {
+        for evil in [
+            "https://evil.test",
+            "//evil.test",
+            "/\\evil.test",
+            "javascript:alert(1)",
+            "/ok\n",
+        ] {
+            assert_eq!(safe_next(Some(evil)), "/dashboard/oauth", "{evil}");
+        }
+        assert_eq!(
+            safe_next(Some("/o/authorize/?client_id=x")),
+            "/o/authorize/?client_id=x"
+        );
+        assert_eq!(safe_next(None), "/dashboard/oauth");
+    }
+}

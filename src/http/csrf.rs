@@ -1,0 +1,208 @@
+//! CSRF protection for everything a browser posts with the session cookie: pages' forms and
+//! Leptos server functions. Two independent checks, both required on unsafe methods:
+//! 1. the request comes from this site (`Origin`, else `Sec-Fetch-Site`, must not be foreign);
+//! 2. it carries the session's synchronizer token, in the `csrf_token` form field or the
+//!    `X-CSRF-Token` header, compared in constant time.
+//! Routes that authenticate without cookies (bearer tokens, client credentials, webhooks) are
+//! not behind this layer. The token is created on the first HTML page view and rotated at login.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_sessions::Session;
+
+use super::request_meta::RequestMeta;
+use super::{error_response, wants_html};
+use crate::crypto::{constant_time_eq, random_token};
+use crate::error::AppError;
+use crate::state::AppState;
+
+const SESSION_KEY: &str = "csrf_token";
+pub const FORM_FIELD: &str = "csrf_token";
+pub const HEADER: &str = "x-csrf-token";
+/// Forms that carry a CSRF token are small; anything larger is refused before parsing.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+/// The current session's token, put in the request extensions for the pages to render.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+pub async fn rotate(session: &Session) -> Result<String, AppError> {
+    let token = random_token(32);
+    session.insert(SESSION_KEY, &token).await?;
+    Ok(token)
+}
+
+pub async fn middleware(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
+    let stored = match session.get::<String>(SESSION_KEY).await {
+        Ok(t) => t,
+        Err(e) => return error_response(req.headers(), e.into()),
+    };
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let mut req = if safe {
+        req
+    } else {
+        match verify(&state, stored.as_deref(), req).await {
+            Ok(req) => req,
+            Err((headers, path, e)) => return reject(&headers, &path, e),
+        }
+    };
+    let token = match stored {
+        Some(t) => Some(t),
+        // only a page view starts a session: API calls and assets must not create rows
+        None if safe && wants_html(req.headers()) => match rotate(&session).await {
+            Ok(t) => Some(t),
+            Err(e) => return error_response(req.headers(), e),
+        },
+        None => None,
+    };
+    if let Some(token) = token {
+        req.extensions_mut().insert(CsrfToken(token));
+    }
+    next.run(req).await
+}
+
+type Rejection = (HeaderMap, String, AppError);
+
+async fn verify(
+    state: &AppState,
+    stored: Option<&str>,
+    req: Request,
+) -> Result<Request, Rejection> {
+    let headers = req.headers().clone();
+    let path = req.uri().path().to_string();
+    let fail = |e| (headers.clone(), path.clone(), e);
+    let https = req
+        .extensions()
+        .get::<RequestMeta>()
+        .is_some_and(|m| m.https);
+    if !same_origin(&headers, &state.config.public_origin(), https) {
+        tracing::warn!(path = %path, "cross-origin unsafe request refused");
+        return Err(fail(AppError::Csrf));
+    }
+    let Some(stored) = stored else {
+        return Err(fail(AppError::Csrf));
+    };
+
+    if let Some(sent) = headers.get(HEADER).and_then(|v| v.to_str().ok()) {
+        return if constant_time_eq(sent.as_bytes(), stored.as_bytes()) {
+            Ok(req)
+        } else {
+            Err(fail(AppError::Csrf))
+        };
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(fail(AppError::Csrf));
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| fail(AppError::PayloadTooLarge))?;
+    let sent = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == FORM_FIELD)
+        .map(|(_, v)| v.into_owned());
+    match sent {
+        Some(sent) if constant_time_eq(sent.as_bytes(), stored.as_bytes()) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        _ => Err(fail(AppError::Csrf)),
+    }
+}
+
+/// `Origin` (or, without it, `Sec-Fetch-Site`) says the request was made by a page of this site.
+fn same_origin(headers: &HeaderMap, public_origin: &str, https: bool) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let own = format!("{}://{host}", if https { "https" } else { "http" });
+        return origin == public_origin || (!host.is_empty() && origin == own);
+    }
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site) => site == "same-origin" || site == "none",
+        // neither header (old browsers, scripts): the token alone decides
+        None => true,
+    }
+}
+
+fn reject(headers: &HeaderMap, path: &str, error: AppError) -> Response {
+    if path.starts_with("/fn/") && !wants_html(headers) {
+        // server functions decode their errors with the error type's own encoding
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        let status = axum::http::StatusCode::from_u16(error.status())
+            .unwrap_or(axum::http::StatusCode::FORBIDDEN);
+        return (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+    }
+    error_response(headers, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+    use axum::http::HeaderMap;
+
+    fn h(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).parse().expect("name"), v.parse().expect("value")))
+            .collect()
+    }
+
+    #[test]
+    fn foreign_origins_are_refused() {
+        assert!(!same_origin(
+            &h(&[("origin", "https://evil.test"), ("host", "app.test")]),
+            "https://app.test",
+            true
+        ));
+        assert!(!same_origin(
+            &h(&[("origin", "null"), ("host", "app.test")]),
+            "https://app.test",
+            true
+        ));
+        assert!(!same_origin(
+            &h(&[("sec-fetch-site", "cross-site")]),
+            "https://app.test",
+            true
+        ));
+        assert!(!same_origin(
+            &h(&[("origin", "http://app.test"), ("host", "app.test")]),
+            "https://app.test",
+            true
+        ));
+    }
+
+    #[test]
+    fn own_origin_is_accepted() {
+        assert!(same_origin(
+            &h(&[("origin", "https://app.test"), ("host", "app.test")]),
+            "https://app.test",
+            true
+        ));
+        assert!(same_origin(
+            &h(&[
+                ("origin", "http://localhost:3000"),
+                ("host", "localhost:3000")
+            ]),
+            "http://127.0.0.1:3000",
+            false
+        ));
+        assert!(same_origin(
+            &h(&[("sec-fetch-site", "same-origin")]),
+            "https://app.test",
+            true
+        ));
+    }
+}

@@ -1,0 +1,47 @@
+//! The HTTP edge that is not Leptos pages: request metadata and HTTPS enforcement, CSRF,
+//! security headers, the merchant session, health checks. Each concern is one middleware or
+//! router; `startup.rs` assembles them.
+
+pub mod auth_session;
+pub mod csrf;
+pub mod health;
+pub mod request_meta;
+pub mod security_headers;
+pub mod server_fn_status;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::error::AppError;
+
+/// True when the client is a browser navigating (it asks for HTML), not a script or API client.
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// An error as a small HTML page for browsers, as JSON for everyone else.
+pub fn error_response(headers: &HeaderMap, error: AppError) -> Response {
+    if !wants_html(headers) {
+        return error.into_response();
+    }
+    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let title = status.canonical_reason().unwrap_or("Error");
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · subgate</title></head>\
+         <body style=\"font-family:system-ui;max-width:40rem;margin:4rem auto\"><h1>{title}</h1><p id=\"error-message\">{message}</p>\
+         <p><a href=\"/\">Back to subgate</a></p></body></html>",
+        message = escape_html(&error.to_string()),
+    );
+    (status, Html(page)).into_response()
+}
+
+pub fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}

@@ -1,0 +1,68 @@
+//! Sign-up, login, logout and "who am I" for merchants.
+
+use leptos::prelude::*;
+
+use crate::dto::MerchantView;
+use crate::error::AppError;
+
+/// Creates the account and logs it in; returns where to go next.
+#[server(prefix = "/fn", endpoint = "signup")]
+pub async fn signup(
+    business_name: String,
+    email: String,
+    password: String,
+) -> Result<String, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let input = crate::accounts::SignUp::parse(&business_name, &email, &password)?;
+    let merchant = crate::accounts::sign_up(&ctx.state.db, input, ctx.now()).await?;
+    crate::http::auth_session::log_in(&ctx.session, &merchant.id).await?;
+    let to = "/dashboard/oauth".to_string();
+    super::ssr::redirect_plain_form_post(&to);
+    Ok(to)
+}
+
+/// Checks the credentials (throttled per IP and per account); returns where to go next.
+#[server(prefix = "/fn", endpoint = "login")]
+pub async fn login(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<String, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let ip = ctx.meta.client_ip.to_string();
+    let merchant = crate::accounts::authenticate(
+        &ctx.state.db,
+        &ctx.state.login_throttle,
+        &ip,
+        &email,
+        &password,
+        ctx.now(),
+    )
+    .await?;
+    crate::http::auth_session::log_in(&ctx.session, &merchant.id).await?;
+    tracing::info!(merchant = %merchant.id, "merchant logged in");
+    let to = crate::http::auth_session::safe_next(next.as_deref());
+    super::ssr::redirect_plain_form_post(&to);
+    Ok(to)
+}
+
+#[server(prefix = "/fn", endpoint = "logout")]
+pub async fn logout() -> Result<String, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    crate::http::auth_session::log_out(&ctx.session).await?;
+    let to = "/login".to_string();
+    super::ssr::redirect_plain_form_post(&to);
+    Ok(to)
+}
+
+/// The logged-in merchant, or `None`. A GET: it changes nothing, so it needs no CSRF token.
+#[server(prefix = "/fn", endpoint = "current_merchant", input = leptos::server_fn::codec::GetUrl)]
+pub async fn current_merchant() -> Result<Option<MerchantView>, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let Some(id) = crate::http::auth_session::merchant_id(&ctx.session).await? else {
+        return Ok(None);
+    };
+    Ok(crate::accounts::merchant(&ctx.state.db, &id)
+        .await?
+        .map(Into::into))
+}

@@ -1,0 +1,7 @@
+//! `#[server]` adapters: each fetches what it needs from the request, calls the domain, and
+//! returns a wire type. All live under `/fn/` (the `/api` prefix belongs to the JSON API).
+
+pub mod auth;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr;

@@ -1,0 +1,184 @@
+//! Builds the application: database, state, and the router with its layers, bound to a port.
+//! `Application::build` with port 0 is what the tests use, so they run the real thing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Request;
+use axum::middleware::from_fn_with_state;
+use axum::{middleware, Router};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::accounts::LoginThrottle;
+use crate::app::{shell, App};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::sessions::DbSessionStore;
+use crate::db::{Db, DbError};
+use crate::http::{auth_session, csrf, health, request_meta, security_headers, server_fn_status};
+use crate::state::AppState;
+
+/// Idle merchant sessions end after this long.
+const SESSION_IDLE: time::Duration = time::Duration::hours(12);
+/// No request body may exceed this (forms and JSON are far smaller).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(
+        config: Config,
+        leptos_options: LeptosOptions,
+        clock: Clock,
+    ) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .map_err(StartupError::Bind)?;
+        Self::with_listener(config, leptos_options, clock, listener).await
+    }
+
+    /// Like [`Application::build`] on a listener bound already (tests bind port 0 first, so the
+    /// public URL they configure is the real one).
+    pub async fn with_listener(
+        config: Config,
+        leptos_options: LeptosOptions,
+        clock: Clock,
+        listener: TcpListener,
+    ) -> Result<Self, StartupError> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            clock,
+            leptos_options,
+            login_throttle: Arc::new(LoginThrottle::default()),
+        };
+        let router = router(state.clone());
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.state.config.site_addr)
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        spawn_session_cleanup(self.state.clone());
+        tracing::info!(addr = %self.local_addr(), public_url = %self.state.config.public_url, "subgate listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("database: {0}")]
+    Db(#[from] DbError),
+    #[error("cannot listen: {0}")]
+    Bind(std::io::Error),
+}
+
+pub fn router(state: AppState) -> Router {
+    let production = state.config.is_production();
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        // __Host- cookies must be Secure, host-only and Path=/: no subdomain can plant one
+        .with_name(if production {
+            "__Host-subgate_session"
+        } else {
+            "subgate_session"
+        })
+        .with_secure(production)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    let routes = generate_route_list(App);
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_status::middleware))
+        .layer(middleware::from_fn(auth_session::guard))
+        .layer(from_fn_with_state(state.clone(), csrf::middleware));
+
+    Router::new()
+        .merge(health::router())
+        .merge(pages)
+        .layer(sessions)
+        .layer(from_fn_with_state(state.clone(), security_headers::middleware))
+        .layer(from_fn_with_state(state.clone(), request_meta::middleware))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+fn spawn_session_cleanup(state: AppState) {
+    tokio::spawn(async move {
+        let store = DbSessionStore::new(state.db.clone());
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match store.delete_expired(state.clock.now()).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "expired-session cleanup failed"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

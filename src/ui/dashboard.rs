@@ -1,0 +1,99 @@
+//! The merchant dashboard: header with the business name and logout, and one tab per area.
+//! Tabs whose features have not shipped yet say what they will hold (no fake data).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Outlet, A};
+
+use super::components::{CsrfField, FormError};
+use crate::server_fns::auth::{current_merchant, Logout};
+
+#[component]
+pub fn DashboardLayout() -> impl IntoView {
+    let merchant = Resource::new(|| (), |_| current_merchant());
+    let logout = ServerAction::<Logout>::new();
+    let logout_error = super::auth::follow_success(logout.value());
+    let tab = "rounded-t-md px-4 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:bg-white aria-[current=page]:text-indigo-700";
+    view! {
+        <div class="min-h-screen">
+            <header class="flex items-center justify-between bg-slate-900 px-6 py-3 text-white">
+                <div class="flex items-center gap-3">
+                    <a href="/dashboard/oauth" class="font-bold">"subgate"</a>
+                    <Suspense fallback=|| view! { <span class="text-slate-400">"…"</span> }>
+                        {move || Suspend::new(async move {
+                            match merchant.await {
+                                Ok(Some(m)) => view! {
+                                    <span id="business-name" class="text-slate-200">{m.business_name}</span>
+                                    <span class="text-sm text-slate-400">{m.email}</span>
+                                }.into_any(),
+                                _ => view! { <a href="/login" class="underline">"Log in"</a> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </div>
+                <ActionForm action=logout attr:id="logout-form">
+                    <CsrfField/>
+                    <button type="submit" id="logout" class="rounded-md border border-slate-600 px-3 py-1 text-sm hover:bg-slate-800">"Log out"</button>
+                </ActionForm>
+            </header>
+            <FormError error=logout_error/>
+            <nav class="flex gap-1 bg-slate-100 px-6 pt-3" aria-label="Dashboard">
+                <A href="/dashboard/oauth" attr:class=tab>"OAuth"</A>
+                <A href="/dashboard/connect" attr:class=tab>"Connect"</A>
+                <A href="/dashboard/sso" attr:class=tab>"SSO"</A>
+                <A href="/dashboard/api" attr:class=tab>"API"</A>
+            </nav>
+            <main class="bg-white px-6 py-8">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn Placeholder(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <Title text=format!("{title} · subgate")/>
+        <section data-tab=title>
+            <h2 class="text-xl font-semibold text-slate-900">{title}</h2>
+            <div class="mt-3 max-w-2xl space-y-2 text-slate-700">{children()}</div>
+            <p class="mt-4 text-sm text-slate-500">"Not available yet: this tab arrives with an upcoming release."</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn OAuthTab() -> impl IntoView {
+    view! {
+        <Placeholder title="OAuth">
+            <p>"Register the API clients your backend uses to call subgate. Public clients sign in with authorization code + PKCE (S256); confidential clients receive a secret, shown once, for the client-credentials grant."</p>
+        </Placeholder>
+    }
+}
+
+#[component]
+pub fn ConnectTab() -> impl IntoView {
+    view! {
+        <Placeholder title="Connect">
+            <p>"Authorize subgate on your Stripe account with Stripe Connect, see the connected account, and revoke access at any time."</p>
+        </Placeholder>
+    }
+}
+
+#[component]
+pub fn SsoTab() -> impl IntoView {
+    view! {
+        <Placeholder title="SSO">
+            <p>"Turn on single sign-on so your subscribers reach a hosted portal for their subscriptions without a new password. Your server signs each login with a shared secret you can rotate."</p>
+        </Placeholder>
+    }
+}
+
+#[component]
+pub fn ApiTab() -> impl IntoView {
+    view! {
+        <Placeholder title="API">
+            <p>"Browse the JSON API with your session: forms for every endpoint, pretty-printed responses, copy as curl, the OpenAPI document and ReDoc."</p>
+        </Placeholder>
+    }
+}
