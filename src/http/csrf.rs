@@ -3,6 +3,7 @@
 //! 1. the request comes from this site (`Origin`, else `Sec-Fetch-Site`, must not be foreign);
 //! 2. it carries the session's synchronizer token, in the `csrf_token` form field or the
 //!    `X-CSRF-Token` header, compared in constant time.
+//!
 //! Routes that authenticate without cookies (bearer tokens, client credentials, webhooks) are
 //! not behind this layer. The token is created on the first HTML page view and rotated at login.
 
