@@ -124,7 +124,11 @@ pub fn router(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    // a fresh nonce per page for the inline hydration scripts (see the CSP in app.rs)
+                    leptos::nonce::provide_nonce();
+                }
             },
             {
                 let options = state.leptos_options.clone();

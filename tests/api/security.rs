@@ -236,3 +236,38 @@ async fn health_checks_report_the_database() {
     assert!(set_cookies(&res).is_empty());
     let _ = ORIGIN;
 }
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_a_fresh_nonce() {
+    let app = spawn_app().await;
+    let nonce_of = |csp: &str| {
+        csp.split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .map(String::from)
+            .expect("nonce in CSP")
+    };
+    let res = app.get_page("/login").await;
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"),
+        "{csp}"
+    );
+    let first = nonce_of(&csp);
+    let html = res.text().await.expect("html");
+    assert!(
+        html.contains(&format!("nonce=\"{first}\"")),
+        "inline scripts carry the nonce"
+    );
+
+    let again = app.get_page("/login").await;
+    let second = nonce_of(
+        again.headers()["content-security-policy"]
+            .to_str()
+            .expect("csp"),
+    );
+    assert_ne!(first, second, "a new nonce for every page");
+}
