@@ -1,4 +1,9 @@
 //! Sign-up, login, logout and "who am I" for merchants.
+//!
+//! Every state-changing server function takes `csrf_token`: the browser's server-function
+//! client sends the function's arguments (not the raw form), so the token must be one of them
+//! for the CSRF layer (`crate::http::csrf`), which checks it before the function runs, to see it.
+//! A function that forgets it fails closed: every call is refused.
 
 use leptos::prelude::*;
 
@@ -8,10 +13,12 @@ use crate::error::AppError;
 /// Creates the account and logs it in; returns where to go next.
 #[server(prefix = "/fn", endpoint = "signup")]
 pub async fn signup(
+    csrf_token: String,
     business_name: String,
     email: String,
     password: String,
 ) -> Result<String, AppError> {
+    let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let input = crate::accounts::SignUp::parse(&business_name, &email, &password)?;
     let merchant = crate::accounts::sign_up(&ctx.state.db, input, ctx.now()).await?;
@@ -24,10 +31,12 @@ pub async fn signup(
 /// Checks the credentials (throttled per IP and per account); returns where to go next.
 #[server(prefix = "/fn", endpoint = "login")]
 pub async fn login(
+    csrf_token: String,
     email: String,
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
+    let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let ip = ctx.meta.client_ip.to_string();
     let merchant = crate::accounts::authenticate(
@@ -47,7 +56,8 @@ pub async fn login(
 }
 
 #[server(prefix = "/fn", endpoint = "logout")]
-pub async fn logout() -> Result<String, AppError> {
+pub async fn logout(csrf_token: String) -> Result<String, AppError> {
+    let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     crate::http::auth_session::log_out(&ctx.session).await?;
     let to = "/login".to_string();
