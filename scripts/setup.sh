@@ -14,10 +14,15 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # 1. Debian packages. The four rust-web packages must share one version (std sources must
 #    match the compiler), so they are always installed together and never pinned to a revision
 #    (the security archive keeps only the newest).
-pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy pkg-config make curl ca-certificates nodejs npm)
-$want_test && pkgs+=(chromium postgresql-client)
 missing=()
-for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
+# the compiler packages, checked by package (their versions must match each other)
+for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy pkg-config ca-certificates; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# everything else by the command it provides: node may come from another packaging (NodeSource)
+need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need make make; need curl curl; need node nodejs; need npm npm; need python3 python3
+$want_test && { need chromium chromium; need psql postgresql-client; need pg_isready postgresql-client; }
 # rust-web-llvm's /usr/bin/rust-lld needs the lld of the LLVM it was built against
 if ! [ -x /usr/bin/rust-lld ] || ! /usr/bin/rust-lld -flavor wasm --version >/dev/null 2>&1; then missing+=(rust-web-llvm lld); fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -26,6 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   llvm_v=$(apt-cache depends rust-web-llvm | sed -n 's/.*Depends: llvm-\([0-9][0-9]*\)$/\1/p' | head -n1)
   final=()
   for p in "${missing[@]}"; do [ "$p" = lld ] && p="lld-${llvm_v}"; final+=("$p"); done
+  mapfile -t final < <(printf '%s\n' "${final[@]}" | sort -u)
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y --no-install-recommends "${final[@]}" "lld-${llvm_v}"
 fi
 dpkg-query -W -f='${Package} ${Version}\n' rustc-web cargo-web rust-web-src rust-web-llvm | sed 's/^/[setup] /'
