@@ -55,7 +55,8 @@ fi
 # 3. npm tools: tailwindcss (CSS), binaryen (wasm-opt), @playwright/test (drives Debian's chromium)
 if ! [ -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.subgate-lock; then
   log "installing npm packages"
-  npm ci --no-fund --no-audit --loglevel=error
+  # `npm install` (not `ci`): the lock omits other platforms' optional tailwind binaries, which `ci` rejects
+  npm install --no-fund --no-audit --loglevel=error
   cp package-lock.json node_modules/.subgate-lock
 fi
 log "toolchain ready"

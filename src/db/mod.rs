@@ -4,6 +4,7 @@
 //! Each aggregate has its own file; nothing outside this folder writes SQL.
 
 pub mod merchants;
+pub mod oauth;
 pub mod sessions;
 pub mod throttle;
 
