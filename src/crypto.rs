@@ -40,7 +40,9 @@ pub struct Sealer {
 
 impl Sealer {
     pub fn new(root: &SecretKey, purpose: &str) -> Self {
-        Self { key: root.derive(&format!("seal:{purpose}")) }
+        Self {
+            key: root.derive(&format!("seal:{purpose}")),
+        }
     }
 
     /// base64url(nonce ‖ ciphertext ‖ tag)
@@ -52,7 +54,13 @@ impl Sealer {
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         // encryption with a valid key and nonce size cannot fail
         let ciphertext = cipher
-            .encrypt((&nonce).into(), Payload { msg: plaintext, aad: context.as_bytes() })
+            .encrypt(
+                (&nonce).into(),
+                Payload {
+                    msg: plaintext,
+                    aad: context.as_bytes(),
+                },
+            )
             .unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ciphertext);
@@ -63,13 +71,23 @@ impl Sealer {
     pub fn open(&self, sealed: &str, context: &str) -> Option<Vec<u8>> {
         use base64::Engine;
         use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sealed)
+            .ok()?;
         if raw.len() < 24 + 16 {
             return None;
         }
         let (nonce, ciphertext) = raw.split_at(24);
         let cipher = chacha20poly1305::XChaCha20Poly1305::new((&self.key).into());
-        cipher.decrypt(nonce.into(), Payload { msg: ciphertext, aad: context.as_bytes() }).ok()
+        cipher
+            .decrypt(
+                nonce.into(),
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
+            .ok()
     }
 }
 
@@ -145,13 +163,24 @@ mod tests {
         let root = SecretKey::from_bytes(&[9u8; 32]).expect("key");
         let sealer = Sealer::new(&root, "test");
         let sealed = sealer.seal(b"attack at dawn", "row-1");
-        assert_eq!(sealer.open(&sealed, "row-1").as_deref(), Some(&b"attack at dawn"[..]));
-        assert!(sealer.open(&sealed, "row-2").is_none(), "bound to its context");
-        assert!(Sealer::new(&root, "other").open(&sealed, "row-1").is_none(), "bound to its purpose");
+        assert_eq!(
+            sealer.open(&sealed, "row-1").as_deref(),
+            Some(&b"attack at dawn"[..])
+        );
+        assert!(
+            sealer.open(&sealed, "row-2").is_none(),
+            "bound to its context"
+        );
+        assert!(
+            Sealer::new(&root, "other").open(&sealed, "row-1").is_none(),
+            "bound to its purpose"
+        );
         let mut tampered = sealed.into_bytes();
         let last = tampered.len() - 2;
         tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        assert!(sealer.open(&String::from_utf8(tampered).expect("ascii"), "row-1").is_none());
+        assert!(sealer
+            .open(&String::from_utf8(tampered).expect("ascii"), "row-1")
+            .is_none());
     }
 
     #[test]
