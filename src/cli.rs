@@ -41,6 +41,26 @@ pub enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Register an OAuth client for a merchant; prints {"client_id", "client_secret"?} as JSON.
+    CreateClient {
+        /// The merchant's login email.
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        name: String,
+        /// `public` (authorization code + PKCE) or `confidential` (also client credentials).
+        #[arg(long = "type", value_parser = ["public", "confidential"])]
+        client_type: String,
+        /// Exact redirect URI; repeat for several.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        /// Allowed audience; repeat for several (default: this server's API).
+        #[arg(long = "audience")]
+        audiences: Vec<String>,
+        /// Allowed scopes, space-separated (default: all).
+        #[arg(long, default_value = "")]
+        scope: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
@@ -75,6 +95,38 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "{}",
                 serde_json::json!({ "id": merchant.id, "email": merchant.email })
             );
+        }
+        Command::CreateClient {
+            merchant,
+            name,
+            client_type,
+            redirect_uris,
+            audiences,
+            scope,
+        } => {
+            use crate::oauth::clients;
+            let input = clients::ClientInput::parse(
+                &name,
+                &client_type,
+                &redirect_uris,
+                &scope,
+                &audiences,
+                &config.api_audience(),
+            )?;
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let owner = db
+                .merchant_by_email(&merchant.trim().to_lowercase())
+                .await?
+                .ok_or_else(|| format!("no merchant with the email {merchant}"))?;
+            let hasher = clients::SecretHasher::new(&config.secret_key);
+            let (client, secret) =
+                clients::create(&db, &hasher, &owner.id, input, Clock::system().now()).await?;
+            let mut out = serde_json::json!({ "client_id": client.id });
+            if let Some(secret) = secret {
+                out["client_secret"] = secret.0.into();
+            }
+            println!("{out}");
         }
     }
     Ok(())

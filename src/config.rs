@@ -130,6 +130,11 @@ impl Config {
         self.environment == Environment::Production
     }
 
+    /// The `aud` of access tokens for subgate's own API.
+    pub fn api_audience(&self) -> String {
+        format!("{}/api", self.public_origin())
+    }
+
     /// `scheme://host[:port]` as browsers send it in the `Origin` header.
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()

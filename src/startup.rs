@@ -23,7 +23,11 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::sessions::DbSessionStore;
 use crate::db::{Db, DbError};
-use crate::http::{auth_session, csrf, health, request_meta, security_headers, server_fn_status};
+use crate::http::{
+    api, auth_session, csrf, health, oauth, request_meta, security_headers, server_fn_status,
+};
+use crate::oauth::clients::SecretHasher;
+use crate::oauth::tokens::TokenService;
 use crate::state::AppState;
 
 /// Idle merchant sessions end after this long.
@@ -59,7 +63,20 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        let tokens = TokenService::new(
+            db.clone(),
+            &config.secret_key,
+            config.public_origin(),
+            config.api_audience(),
+        );
+        tokens
+            .keys
+            .ensure_key(clock.now())
+            .await
+            .map_err(StartupError::SigningKey)?;
         let state = AppState {
+            client_secrets: SecretHasher::new(&config.secret_key),
+            tokens: Arc::new(tokens),
             db,
             config: Arc::new(config),
             clock,
@@ -100,6 +117,8 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error("cannot listen: {0}")]
     Bind(std::io::Error),
+    #[error("JWT signing key: {0}")]
+    SigningKey(crate::error::AppError),
 }
 
 pub fn router(state: AppState) -> Router {
@@ -135,6 +154,7 @@ pub fn router(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
+        .merge(oauth::browser_router())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_status::middleware))
         .layer(middleware::from_fn(auth_session::guard))
@@ -142,6 +162,9 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(health::router())
+        // clients authenticate themselves (bearer tokens, client secrets): no cookies, no CSRF
+        .merge(oauth::client_router())
+        .merge(api::router())
         .merge(pages)
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), security_headers::middleware))

@@ -9,6 +9,8 @@ use crate::accounts::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::oauth::clients::SecretHasher;
+use crate::oauth::tokens::TokenService;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -17,4 +19,6 @@ pub struct AppState {
     pub clock: Clock,
     pub leptos_options: LeptosOptions,
     pub login_throttle: Arc<LoginThrottle>,
+    pub tokens: Arc<TokenService>,
+    pub client_secrets: SecretHasher,
 }

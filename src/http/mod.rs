@@ -2,9 +2,11 @@
 //! security headers, the merchant session, health checks. Each concern is one middleware or
 //! router; `startup.rs` assembles them.
 
+pub mod api;
 pub mod auth_session;
 pub mod csrf;
 pub mod health;
+pub mod oauth;
 pub mod request_meta;
 pub mod security_headers;
 pub mod server_fn_status;

@@ -22,6 +22,7 @@ pub struct TestApp {
     pub database_url: String,
     pub data_dir: PathBuf,
     pub db: subgate::db::Db,
+    pub state: subgate::state::AppState,
 }
 
 pub struct Options {
@@ -114,6 +115,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .await
         .expect("build app");
     let db = app.state.db.clone();
+    let state = app.state.clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://{addr}"),
@@ -122,6 +124,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         database_url,
         data_dir,
         db,
+        state,
     }
 }
 

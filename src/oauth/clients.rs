@@ -1,0 +1,380 @@
+//! Client registration: parsing the merchant's input into a valid client, issuing and checking
+//! client secrets, and the merchant-scoped operations of the OAuth tab and the CLI.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::scope::Scopes;
+use super::OAuthError;
+use crate::crypto::{constant_time_eq, keyed_hash, random_id, random_token, SecretKey};
+use crate::db::oauth::ClientRow;
+use crate::db::Db;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientType {
+    /// Cannot keep a secret (browser, mobile, CLI): authorization code + PKCE only.
+    Public,
+    /// A server: has a secret, may also use client credentials.
+    Confidential,
+}
+
+impl ClientType {
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        match raw {
+            "public" => Ok(Self::Public),
+            "confidential" => Ok(Self::Confidential),
+            _ => Err(AppError::validation("Type: choose public or confidential.")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Confidential => "confidential",
+        }
+    }
+}
+
+/// What the merchant typed, validated.
+#[derive(Debug, Clone)]
+pub struct ClientInput {
+    pub name: String,
+    pub client_type: ClientType,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Scopes,
+    pub audiences: Vec<String>,
+}
+
+pub const MAX_REDIRECT_URIS: usize = 10;
+pub const MAX_AUDIENCES: usize = 10;
+
+/// An exact redirect URI: https, or http only on a loopback host (RFC 8252 §7.3); no fragment.
+pub fn parse_redirect_uri(raw: &str) -> Result<String, AppError> {
+    let bad = |why: &str| {
+        AppError::validation(format!("Redirect URI \"{}\": {why}", raw.escape_default()))
+    };
+    if raw.len() > 2000 {
+        return Err(bad("at most 2000 characters."));
+    }
+    let url = Url::parse(raw).map_err(|_| bad("not an absolute URL."))?;
+    if url.fragment().is_some() {
+        return Err(bad("must not contain a fragment (#)."));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain credentials."));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(bad(
+                "http is allowed only for localhost, 127.0.0.1 or [::1]; use https.",
+            ))
+        }
+        _ => return Err(bad("must use https (or http on a loopback address).")),
+    }
+    // stored exactly as given: matching is by exact string comparison
+    Ok(raw.to_string())
+}
+
+fn parse_audience(raw: &str) -> Result<String, AppError> {
+    let a = raw.trim();
+    if a.is_empty() || a.len() > 200 || a.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::validation(format!(
+            "Audience \"{}\": 1 to 200 characters, no spaces.",
+            a.escape_default()
+        )));
+    }
+    Ok(a.to_string())
+}
+
+impl ClientInput {
+    /// `default_audience` is this server's own API, allowed when no audience is given.
+    pub fn parse(
+        name: &str,
+        client_type: &str,
+        redirect_uris: &[String],
+        scopes: &str,
+        audiences: &[String],
+        default_audience: &str,
+    ) -> Result<Self, AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(AppError::validation("Name: 1 to 100 characters."));
+        }
+        let client_type = ClientType::parse(client_type)?;
+        let redirect_uris: Vec<String> = redirect_uris
+            .iter()
+            .map(|u| u.trim())
+            .filter(|u| !u.is_empty())
+            .map(parse_redirect_uri)
+            .collect::<Result<_, _>>()?;
+        if redirect_uris.len() > MAX_REDIRECT_URIS {
+            return Err(AppError::validation(format!(
+                "Redirect URIs: at most {MAX_REDIRECT_URIS}."
+            )));
+        }
+        if client_type == ClientType::Public && redirect_uris.is_empty() {
+            return Err(AppError::validation(
+                "Redirect URIs: a public client needs at least one.",
+            ));
+        }
+        let scopes = if scopes.trim().is_empty() {
+            Scopes::all()
+        } else {
+            Scopes::parse(scopes).map_err(|e| AppError::validation(format!("Scopes: {e}.")))?
+        };
+        let mut audiences: Vec<String> = audiences
+            .iter()
+            .filter(|a| !a.trim().is_empty())
+            .map(|a| parse_audience(a))
+            .collect::<Result<_, _>>()?;
+        if audiences.is_empty() {
+            audiences.push(default_audience.to_string());
+        }
+        audiences.dedup();
+        if audiences.len() > MAX_AUDIENCES {
+            return Err(AppError::validation(format!(
+                "Audiences: at most {MAX_AUDIENCES}."
+            )));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            client_type,
+            redirect_uris,
+            scopes,
+            audiences,
+        })
+    }
+}
+
+/// A client as the domain sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub id: String,
+    pub merchant_id: String,
+    pub name: String,
+    pub client_type: ClientType,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Scopes,
+    pub audiences: Vec<String>,
+    pub created_at: i64,
+    secret_hash: Option<String>,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = AppError;
+    fn try_from(row: ClientRow) -> Result<Self, AppError> {
+        Ok(Self {
+            client_type: ClientType::parse(&row.client_type).map_err(|_| AppError::Internal)?,
+            scopes: Scopes::parse(&row.scopes).map_err(|_| AppError::Internal)?,
+            id: row.id,
+            merchant_id: row.merchant_id,
+            name: row.name,
+            redirect_uris: row.redirect_uris,
+            audiences: row.audiences,
+            created_at: row.created_at,
+            secret_hash: row.secret_hash,
+        })
+    }
+}
+
+/// The secret of a confidential client, shown once and then only its hash exists.
+pub struct ClientSecret(pub String);
+
+/// Hashes and checks client secrets with a key derived from the server secret.
+#[derive(Clone)]
+pub struct SecretHasher([u8; 32]);
+
+impl SecretHasher {
+    pub fn new(root: &SecretKey) -> Self {
+        Self(root.derive("oauth-client-secret"))
+    }
+
+    pub fn hash(&self, secret: &str) -> String {
+        keyed_hash(&self.0, secret)
+    }
+
+    fn generate(&self) -> (ClientSecret, String) {
+        let secret = format!("sgs_{}", random_token(32));
+        let hash = self.hash(&secret);
+        (ClientSecret(secret), hash)
+    }
+}
+
+impl Client {
+    pub fn is_confidential(&self) -> bool {
+        self.client_type == ClientType::Confidential
+    }
+
+    /// Constant-time check of a presented secret.
+    pub fn secret_matches(&self, hasher: &SecretHasher, presented: &str) -> bool {
+        match &self.secret_hash {
+            Some(stored) => constant_time_eq(hasher.hash(presented).as_bytes(), stored.as_bytes()),
+            None => false,
+        }
+    }
+
+    /// Exact string match against a registered redirect URI (RFC 6749 §3.1.2, OAuth 2.1).
+    pub fn has_redirect_uri(&self, uri: &str) -> bool {
+        self.redirect_uris.iter().any(|r| r == uri)
+    }
+}
+
+pub async fn create(
+    db: &Db,
+    hasher: &SecretHasher,
+    merchant_id: &str,
+    input: ClientInput,
+    now: i64,
+) -> Result<(Client, Option<ClientSecret>), AppError> {
+    let (secret, secret_hash) = match input.client_type {
+        ClientType::Confidential => {
+            let (s, h) = hasher.generate();
+            (Some(s), Some(h))
+        }
+        ClientType::Public => (None, None),
+    };
+    let row = ClientRow {
+        id: random_id("cli"),
+        merchant_id: merchant_id.to_string(),
+        name: input.name,
+        client_type: input.client_type.as_str().to_string(),
+        secret_hash,
+        redirect_uris: input.redirect_uris,
+        scopes: input.scopes.to_string(),
+        audiences: input.audiences,
+        created_at: now,
+        updated_at: now,
+    };
+    db.insert_client(&row).await?;
+    tracing::info!(merchant = %merchant_id, client = %row.id, "OAuth client registered");
+    Ok((row.try_into()?, secret))
+}
+
+/// Edits name, redirect URIs, scopes and audiences; the type cannot change.
+pub async fn update(
+    db: &Db,
+    merchant_id: &str,
+    client_id: &str,
+    input: ClientInput,
+    now: i64,
+) -> Result<Client, AppError> {
+    let existing = get(db, merchant_id, client_id).await?;
+    if existing.client_type != input.client_type {
+        return Err(AppError::validation(
+            "Type: a client's type cannot change; register a new client instead.",
+        ));
+    }
+    let row = ClientRow {
+        id: existing.id.clone(),
+        merchant_id: merchant_id.to_string(),
+        name: input.name,
+        client_type: input.client_type.as_str().to_string(),
+        secret_hash: None,
+        redirect_uris: input.redirect_uris,
+        scopes: input.scopes.to_string(),
+        audiences: input.audiences,
+        created_at: existing.created_at,
+        updated_at: now,
+    };
+    if !db.update_client(&row).await? {
+        return Err(AppError::NotFound);
+    }
+    get(db, merchant_id, client_id).await
+}
+
+pub async fn regenerate_secret(
+    db: &Db,
+    hasher: &SecretHasher,
+    merchant_id: &str,
+    client_id: &str,
+    now: i64,
+) -> Result<ClientSecret, AppError> {
+    let (secret, hash) = hasher.generate();
+    if !db
+        .set_client_secret(merchant_id, client_id, &hash, now)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    tracing::info!(merchant = %merchant_id, client = %client_id, "client secret regenerated");
+    Ok(secret)
+}
+
+pub async fn delete(db: &Db, merchant_id: &str, client_id: &str) -> Result<(), AppError> {
+    if db.delete_client(merchant_id, client_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn get(db: &Db, merchant_id: &str, client_id: &str) -> Result<Client, AppError> {
+    db.merchant_client(merchant_id, client_id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .try_into()
+}
+
+pub async fn list(db: &Db, merchant_id: &str) -> Result<Vec<Client>, AppError> {
+    db.merchant_clients(merchant_id)
+        .await?
+        .into_iter()
+        .map(Client::try_from)
+        .collect()
+}
+
+/// Authenticates a client at the token, revocation and introspection endpoints
+/// (RFC 6749 §2.3). Public clients identify themselves by id alone.
+pub async fn authenticate(
+    db: &Db,
+    hasher: &SecretHasher,
+    client_id: &str,
+    secret: Option<&str>,
+) -> Result<Client, OAuthError> {
+    let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
+    if client_id.is_empty() || client_id.len() > 100 {
+        return Err(unknown());
+    }
+    let client: Client = db
+        .client_by_id(client_id)
+        .await?
+        .ok_or_else(unknown)?
+        .try_into()?;
+    match (client.client_type, secret) {
+        (ClientType::Confidential, Some(s)) if client.secret_matches(hasher, s) => Ok(client),
+        (ClientType::Public, None) => Ok(client),
+        _ => Err(unknown()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_must_be_https_or_loopback() {
+        assert!(parse_redirect_uri("https://app.example.com/cb").is_ok());
+        assert!(parse_redirect_uri("http://localhost:8000/cb").is_ok());
+        assert!(parse_redirect_uri("http://127.0.0.1/cb").is_ok());
+        assert!(parse_redirect_uri("http://[::1]:9/cb").is_ok());
+        assert!(parse_redirect_uri("http://app.example.com/cb").is_err());
+        assert!(parse_redirect_uri("https://app.example.com/cb#x").is_err());
+        assert!(parse_redirect_uri("javascript:alert(1)").is_err());
+        assert!(parse_redirect_uri("/relative").is_err());
+        assert!(parse_redirect_uri("https://user:pw@app.example.com/").is_err());
+    }
+
+    #[test]
+    fn public_clients_need_a_redirect_uri_and_default_audience_is_the_api() {
+        assert!(ClientInput::parse("CLI", "public", &[], "", &[], "https://s/api").is_err());
+        let c = ClientInput::parse("Backend", "confidential", &[], "", &[], "https://s/api")
+            .expect("valid");
+        assert_eq!(c.audiences, vec!["https://s/api".to_string()]);
+        assert_eq!(c.scopes, Scopes::all());
+    }
+}

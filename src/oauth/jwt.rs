@@ -1,0 +1,185 @@
+//! JWT access tokens (RFC 9068 profile) signed with Ed25519 (`alg: EdDSA`). Signing keys live in
+//! the database, private halves sealed under `SUBGATE_SECRET_KEY`; rotation adds a key and
+//! retires the old one, which keeps verifying until every token it signed has expired.
+//! Verification accepts exactly `EdDSA` with a known `kid`: no `none`, no algorithm confusion.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{AccessClaims, ACCESS_TOKEN_TTL};
+use crate::crypto::{random_id, Sealer, SecretKey};
+use crate::db::oauth::SigningKeyRow;
+use crate::db::Db;
+use crate::error::AppError;
+
+const ALG: &str = "EdDSA";
+
+pub struct KeyRing {
+    db: Db,
+    sealer: Sealer,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyError {
+    #[error("malformed token")]
+    Malformed,
+    #[error("unknown signing key")]
+    UnknownKey,
+    #[error("bad signature")]
+    BadSignature,
+}
+
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    kid: String,
+    typ: Option<String>,
+}
+
+impl KeyRing {
+    pub fn new(db: Db, root: &SecretKey) -> Self {
+        Self {
+            db,
+            sealer: Sealer::new(root, "jwt-signing-key"),
+        }
+    }
+
+    /// Creates the first key if there is none. Two instances starting together may both create
+    /// one: both verify, the newest signs.
+    pub async fn ensure_key(&self, now: i64) -> Result<(), AppError> {
+        if self
+            .db
+            .verifying_keys(now)
+            .await?
+            .iter()
+            .all(|k| k.retired_at.is_some())
+        {
+            self.add_key(now).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds a new signing key and retires the others (they keep verifying for a token lifetime).
+    pub async fn rotate(&self, now: i64) -> Result<String, AppError> {
+        let kid = self.add_key(now).await?;
+        self.db.retire_signing_keys_except(&kid, now).await?;
+        Ok(kid)
+    }
+
+    async fn add_key(&self, now: i64) -> Result<String, AppError> {
+        let mut seed = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut seed);
+        let signing = SigningKey::from_bytes(&seed);
+        let kid = random_id("key");
+        self.db
+            .insert_signing_key(&SigningKeyRow {
+                kid: kid.clone(),
+                algorithm: ALG.into(),
+                private_key_sealed: self.sealer.seal(&seed, &kid),
+                public_key: B64.encode(signing.verifying_key().as_bytes()),
+                created_at: now,
+                retired_at: None,
+            })
+            .await?;
+        tracing::info!(kid = %kid, "new JWT signing key");
+        Ok(kid)
+    }
+
+    async fn keys(&self, now: i64) -> Result<Vec<SigningKeyRow>, AppError> {
+        Ok(self.db.verifying_keys(now - ACCESS_TOKEN_TTL).await?)
+    }
+
+    pub async fn sign(&self, claims: &AccessClaims, now: i64) -> Result<String, AppError> {
+        let keys = self.keys(now).await?;
+        let key = keys
+            .iter()
+            .find(|k| k.retired_at.is_none())
+            .ok_or_else(|| {
+                tracing::error!("no active JWT signing key");
+                AppError::Internal
+            })?;
+        let seed: [u8; 32] = self
+            .sealer
+            .open(&key.private_key_sealed, &key.kid)
+            .and_then(|s| s.try_into().ok())
+            .ok_or_else(|| {
+                tracing::error!(kid = %key.kid, "cannot unseal the signing key: was SUBGATE_SECRET_KEY changed?");
+                AppError::Internal
+            })?;
+        let header = json!({ "alg": ALG, "typ": "at+jwt", "kid": key.kid });
+        let signing_input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(serde_json::to_vec(claims).unwrap_or_default())
+        );
+        let signature = SigningKey::from_bytes(&seed).sign(signing_input.as_bytes());
+        Ok(format!(
+            "{signing_input}.{}",
+            B64.encode(signature.to_bytes())
+        ))
+    }
+
+    /// Checks the signature only; the caller checks `exp`, `iss`, `aud` and revocation.
+    pub async fn verify(&self, token: &str, now: i64) -> Result<AccessClaims, VerifyError> {
+        let mut parts = token.split('.');
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed);
+        };
+        let header: Header = B64
+            .decode(h)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(VerifyError::Malformed)?;
+        if header.alg != ALG
+            || header
+                .typ
+                .as_deref()
+                .is_some_and(|t| !t.eq_ignore_ascii_case("at+jwt"))
+        {
+            return Err(VerifyError::Malformed);
+        }
+        let keys = self.keys(now).await.map_err(|_| VerifyError::UnknownKey)?;
+        let key = keys
+            .iter()
+            .find(|k| k.kid == header.kid)
+            .ok_or(VerifyError::UnknownKey)?;
+        let public: [u8; 32] = B64
+            .decode(&key.public_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(VerifyError::UnknownKey)?;
+        let verifying = VerifyingKey::from_bytes(&public).map_err(|_| VerifyError::UnknownKey)?;
+        let signature: [u8; 64] = B64
+            .decode(s)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(VerifyError::Malformed)?;
+        verifying
+            .verify_strict(
+                format!("{h}.{p}").as_bytes(),
+                &Signature::from_bytes(&signature),
+            )
+            .map_err(|_| VerifyError::BadSignature)?;
+        B64.decode(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(VerifyError::Malformed)
+    }
+
+    /// The JSON Web Key Set of every key that still verifies (RFC 7517, RFC 8037 for OKP).
+    pub async fn jwks(&self, now: i64) -> Result<serde_json::Value, AppError> {
+        let keys: Vec<_> = self
+            .keys(now)
+            .await?
+            .into_iter()
+            .map(|k| json!({ "kty": "OKP", "crv": "Ed25519", "x": k.public_key, "kid": k.kid, "alg": ALG, "use": "sig" }))
+            .collect();
+        Ok(json!({ "keys": keys }))
+    }
+}

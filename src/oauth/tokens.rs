@@ -1,0 +1,216 @@
+//! Issuing, revoking and introspecting tokens. Access tokens are JWTs whose `jti` is recorded
+//! with the grant they came from, so revoking a token or its whole grant takes effect at once on
+//! every instance. Refresh tokens are random strings stored only as keyed hashes.
+
+use serde::Serialize;
+
+use super::clients::Client;
+use super::jwt::KeyRing;
+use super::scope::Scopes;
+use super::{AccessClaims, OAuthError, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
+use crate::crypto::{keyed_hash, random_id, random_token, SecretKey};
+use crate::db::oauth::GrantRow;
+use crate::db::Db;
+
+/// The token endpoint's success body (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// Everything needed to mint and check tokens.
+pub struct TokenService {
+    pub db: Db,
+    pub keys: KeyRing,
+    /// `iss` of every token: the public URL.
+    pub issuer: String,
+    /// The audience of subgate's own API.
+    pub api_audience: String,
+    token_hash_key: [u8; 32],
+}
+
+impl TokenService {
+    pub fn new(db: Db, root: &SecretKey, issuer: String, api_audience: String) -> Self {
+        Self {
+            keys: KeyRing::new(db.clone(), root),
+            db,
+            issuer,
+            api_audience,
+            token_hash_key: root.derive("oauth-token-hash"),
+        }
+    }
+
+    pub fn hash(&self, token: &str) -> String {
+        keyed_hash(&self.token_hash_key, token)
+    }
+
+    /// Records a new grant (the family every token of one authorization belongs to).
+    pub async fn new_grant(
+        &self,
+        client: &Client,
+        grant_type: &str,
+        scope: &Scopes,
+        audience: &str,
+        now: i64,
+    ) -> Result<GrantRow, OAuthError> {
+        let grant = GrantRow {
+            id: random_id("grt"),
+            merchant_id: client.merchant_id.clone(),
+            client_id: client.id.clone(),
+            grant_type: grant_type.into(),
+            scope: scope.to_string(),
+            audience: audience.into(),
+            revoked_at: None,
+        };
+        self.db.insert_grant(&grant, now).await?;
+        Ok(grant)
+    }
+
+    /// An access token (and optionally a refresh token) under `grant`, with `scope` (a subset
+    /// of the grant's).
+    pub async fn issue(
+        &self,
+        grant: &GrantRow,
+        scope: &str,
+        with_refresh: bool,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            // RFC 9068 §2.2: the resource owner, or the client itself when it acts for itself
+            sub: if grant.grant_type == "client_credentials" {
+                grant.client_id.clone()
+            } else {
+                grant.merchant_id.clone()
+            },
+            aud: grant.audience.clone(),
+            client_id: grant.client_id.clone(),
+            scope: scope.to_string(),
+            iat: now,
+            exp: now + ACCESS_TOKEN_TTL,
+            jti: random_token(16),
+            merchant_id: grant.merchant_id.clone(),
+        };
+        self.db
+            .insert_access_token(&claims.jti, &grant.id, claims.exp)
+            .await?;
+        let access_token = self.keys.sign(&claims, now).await?;
+        let refresh_token = if with_refresh {
+            let token = format!("sgr_{}", random_token(32));
+            self.db
+                .insert_refresh_token(&self.hash(&token), &grant.id, now + REFRESH_TOKEN_TTL)
+                .await?;
+            Some(token)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ACCESS_TOKEN_TTL,
+            scope: scope.to_string(),
+            refresh_token,
+        })
+    }
+
+    /// The claims of a valid, unexpired, unrevoked access token for `audience`.
+    pub async fn check_access_token(
+        &self,
+        token: &str,
+        audience: &str,
+        now: i64,
+    ) -> Result<AccessClaims, String> {
+        let claims = self
+            .keys
+            .verify(token, now)
+            .await
+            .map_err(|e| format!("The access token is invalid: {e}."))?;
+        if claims.exp <= now {
+            return Err("The access token expired.".into());
+        }
+        if claims.iss != self.issuer {
+            return Err("The access token was issued by someone else.".into());
+        }
+        if claims.aud != audience {
+            return Err("The access token is not meant for this API (audience).".into());
+        }
+        match self.db.live_access_token_grant(&claims.jti).await {
+            Ok(Some(grant))
+                if grant.merchant_id == claims.merchant_id
+                    && grant.client_id == claims.client_id =>
+            {
+                Ok(claims)
+            }
+            Ok(_) => Err("The access token was revoked.".into()),
+            Err(e) => {
+                tracing::error!(error = %e, "token revocation lookup failed");
+                Err("The access token could not be checked.".into())
+            }
+        }
+    }
+
+    /// RFC 7009: revokes the client's own token; unknown or foreign tokens are silently ignored.
+    pub async fn revoke(&self, client: &Client, token: &str, now: i64) -> Result<(), OAuthError> {
+        if let Some((grant, _, _)) = self.db.refresh_token_grant(&self.hash(token)).await? {
+            if grant.client_id == client.id {
+                // revoking a refresh token revokes the whole grant and its access tokens (§2.1)
+                self.db.revoke_grant(&grant.id, now).await?;
+                tracing::info!(client = %client.id, grant = %grant.id, "refresh token revoked");
+            }
+            return Ok(());
+        }
+        if let Ok(claims) = self.keys.verify(token, now).await {
+            if claims.client_id == client.id {
+                self.db.revoke_access_token(&claims.jti, now).await?;
+                tracing::info!(client = %client.id, jti = %claims.jti, "access token revoked");
+            }
+        }
+        Ok(())
+    }
+
+    /// RFC 7662: what the client may know about its own token.
+    pub async fn introspect(
+        &self,
+        client: &Client,
+        token: &str,
+        now: i64,
+    ) -> Result<serde_json::Value, OAuthError> {
+        let inactive = serde_json::json!({ "active": false });
+        if let Some((grant, expires_at, used_at)) =
+            self.db.refresh_token_grant(&self.hash(token)).await?
+        {
+            let active = grant.client_id == client.id
+                && grant.revoked_at.is_none()
+                && used_at.is_none()
+                && expires_at > now;
+            return Ok(if active {
+                serde_json::json!({ "active": true, "token_type": "refresh_token", "client_id": grant.client_id,
+                                    "scope": grant.scope, "exp": expires_at, "sub": grant.merchant_id })
+            } else {
+                inactive
+            });
+        }
+        let Ok(claims) = self.keys.verify(token, now).await else {
+            return Ok(inactive);
+        };
+        if claims.client_id != client.id
+            || claims.exp <= now
+            || self
+                .db
+                .live_access_token_grant(&claims.jti)
+                .await?
+                .is_none()
+        {
+            return Ok(inactive);
+        }
+        let mut body = serde_json::to_value(&claims).map_err(|_| OAuthError::ServerError)?;
+        body["active"] = true.into();
+        body["token_type"] = "Bearer".into();
+        Ok(body)
+    }
+}

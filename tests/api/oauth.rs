@@ -1,0 +1,916 @@
+//! The OAuth 2.0 authorization server over real HTTP: every grant, every error path, the bearer
+//! guard, revocation, introspection, and the `oauth2` crate as a real client.
+
+use base64::Engine;
+use reqwest::header::{ACCEPT, CACHE_CONTROL, LOCATION, ORIGIN, WWW_AUTHENTICATE};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use subgate::oauth::clients::{self, ClientInput};
+
+use crate::helpers::{browser, spawn_app, Merchant, TestApp};
+
+const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+
+struct Setup {
+    merchant_id: String,
+    public_id: String,
+    confidential_id: String,
+    secret: String,
+}
+
+async fn merchant_id(app: &TestApp) -> String {
+    let me: Value = app
+        .client
+        .get(app.url("/fn/current_merchant"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    me["id"].as_str().expect("logged in").to_string()
+}
+
+/// A logged-in merchant with one public and one confidential client.
+async fn setup(app: &TestApp) -> Setup {
+    app.sign_up(&Merchant::generate()).await;
+    let merchant_id = merchant_id(app).await;
+    let api = app.state.config.api_audience();
+    let now = app.clock.now();
+    let public =
+        ClientInput::parse("CLI", "public", &[REDIRECT.into()], "", &[], &api).expect("valid");
+    let (public, _) = clients::create(
+        &app.db,
+        &app.state.client_secrets,
+        &merchant_id,
+        public,
+        now,
+    )
+    .await
+    .expect("create");
+    let confidential = ClientInput::parse(
+        "Backend",
+        "confidential",
+        &[REDIRECT.into()],
+        "customers:read subscriptions:read",
+        &[api.clone(), "https://billing.acme.test".into()],
+        &api,
+    )
+    .expect("valid");
+    let (confidential, secret) = clients::create(
+        &app.db,
+        &app.state.client_secrets,
+        &merchant_id,
+        confidential,
+        now,
+    )
+    .await
+    .expect("create");
+    Setup {
+        merchant_id,
+        public_id: public.id,
+        confidential_id: confidential.id,
+        secret: secret.expect("secret").0,
+    }
+}
+
+fn pkce_pair() -> (String, String) {
+    let verifier = subgate::crypto::random_token(48);
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(Sha256::digest(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(location)
+        .expect("absolute redirect")
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+fn authorize_query(client_id: &str, challenge: &str, extra: &[(&str, &str)]) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", REDIRECT);
+    q.append_pair("code_challenge", challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", "xyz");
+    for (k, v) in extra {
+        q.append_pair(k, v);
+    }
+    q.finish()
+}
+
+/// GET the authorize page, press Allow, return the redirect back to the client.
+async fn approve(app: &TestApp, query: &str) -> String {
+    let page = app.get_page(&format!("/o/authorize/?{query}")).await;
+    assert_eq!(page.status(), 200, "consent page");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("id=\"client-name\""));
+    let token =
+        crate::helpers::meta_csrf_token(&app.get_page("/").await.text().await.expect("html"))
+            .expect("token");
+    let res = app
+        .client
+        .post(app.url("/o/authorize/"))
+        .header(ORIGIN, &app.address)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("request", query),
+            ("decision", "allow"),
+        ])
+        .send()
+        .await
+        .expect("post consent");
+    assert_eq!(res.status(), 303);
+    res.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string()
+}
+
+async fn code_for(app: &TestApp, client_id: &str, challenge: &str) -> String {
+    let back = approve(app, &authorize_query(client_id, challenge, &[])).await;
+    let q = query_of(&back);
+    assert_eq!(q["state"], "xyz");
+    q["code"].clone()
+}
+
+async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {
+    let res = browser()
+        .post(app.url("/o/token/"))
+        .form(form)
+        .send()
+        .await
+        .expect("token");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, res.json().await.unwrap_or(Value::Null), headers)
+}
+
+async fn exchange(app: &TestApp, client_id: &str, code: &str, verifier: &str) -> (u16, Value) {
+    let (s, b, _) = token(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    (s, b)
+}
+
+async fn me(app: &TestApp, access_token: &str) -> reqwest::Response {
+    browser()
+        .get(app.url("/api/me"))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("me")
+}
+
+async fn client_credentials(
+    app: &TestApp,
+    s: &Setup,
+    extra: &[(&str, &str)],
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut form = vec![("grant_type", "client_credentials")];
+    form.extend_from_slice(extra);
+    let res = browser()
+        .post(app.url("/o/token/"))
+        .basic_auth(&s.confidential_id, Some(&s.secret))
+        .form(&form)
+        .send()
+        .await
+        .expect("token");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, res.json().await.unwrap_or(Value::Null), headers)
+}
+
+#[tokio::test]
+async fn authorization_code_with_pkce_gets_tokens_that_open_the_api() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (verifier, challenge) = pkce_pair();
+    let code = code_for(&app, &s.public_id, &challenge).await;
+    assert!(code.len() >= 22, "at least 128 bits");
+
+    let (status, body, headers) = token(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", &s.public_id),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers[CACHE_CONTROL], "no-store");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(
+        body["scope"],
+        "customers:read customers:write portal:write subscriptions:read"
+    );
+    assert!(body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .starts_with("sgr_"));
+
+    let res = me(&app, body["access_token"].as_str().expect("access")).await;
+    assert_eq!(res.status(), 200);
+    let me: Value = res.json().await.expect("json");
+    assert_eq!(me["merchant"]["id"], s.merchant_id.as_str());
+    assert_eq!(me["client"]["id"], s.public_id.as_str());
+    assert_eq!(me["via"], "bearer");
+}
+
+#[tokio::test]
+async fn the_access_token_is_an_rfc9068_jwt_verifiable_with_the_jwks() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, body, _) = client_credentials(&app, &s, &[]).await;
+    let jwt = body["access_token"].as_str().expect("token");
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let decode = |p: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .expect("b64"),
+        )
+        .expect("json")
+    };
+    let header = decode(parts[0]);
+    assert_eq!(header["alg"], "EdDSA");
+    assert_eq!(header["typ"], "at+jwt");
+    let claims = decode(parts[1]);
+    for claim in [
+        "iss",
+        "sub",
+        "aud",
+        "client_id",
+        "scope",
+        "iat",
+        "exp",
+        "jti",
+    ] {
+        assert!(!claims[claim].is_null(), "claim {claim}");
+    }
+    assert_eq!(claims["iss"], app.address.as_str());
+    assert_eq!(
+        claims["sub"],
+        s.confidential_id.as_str(),
+        "client credentials: the client is the subject"
+    );
+    assert_eq!(claims["aud"], format!("{}/api", app.address));
+
+    let jwks: Value = browser()
+        .get(app.url("/o/jwks/"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let key = jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .find(|k| k["kid"] == header["kid"])
+        .expect("kid published");
+    assert_eq!(key["kty"], "OKP");
+    let public: [u8; 32] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(key["x"].as_str().expect("x"))
+        .expect("b64")
+        .try_into()
+        .expect("32 bytes");
+    let signature: [u8; 64] = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .expect("b64")
+        .try_into()
+        .expect("64 bytes");
+    ed25519_dalek::VerifyingKey::from_bytes(&public)
+        .expect("key")
+        .verify_strict(
+            format!("{}.{}", parts[0], parts[1]).as_bytes(),
+            &ed25519_dalek::Signature::from_bytes(&signature),
+        )
+        .expect("signature verifies with the published key");
+
+    let meta: Value = browser()
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .expect("meta")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(meta["issuer"], app.address.as_str());
+    assert_eq!(
+        meta["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(meta["token_endpoint"], format!("{}/o/token/", app.address));
+}
+
+#[tokio::test]
+async fn a_wrong_code_verifier_is_invalid_grant() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, challenge) = pkce_pair();
+    let code = code_for(&app, &s.public_id, &challenge).await;
+    let (other_verifier, _) = pkce_pair();
+    let (status, body) = exchange(&app, &s.public_id, &code, &other_verifier).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn the_plain_pkce_method_is_refused_back_at_the_client() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let query = authorize_query(&s.public_id, "abc", &[])
+        .replace("code_challenge_method=S256", "code_challenge_method=plain");
+    let res = app.get_page(&format!("/o/authorize/?{query}")).await;
+    assert_eq!(res.status(), 303);
+    let q = query_of(res.headers()[LOCATION].to_str().expect("location"));
+    assert_eq!(q["error"], "invalid_request");
+    assert!(q["error_description"].contains("plain"));
+    assert_eq!(q["state"], "xyz");
+
+    // and a public client without PKCE at all
+    let query = authorize_query(&s.public_id, "x", &[])
+        .replace("&code_challenge=x&code_challenge_method=S256", "");
+    let res = app.get_page(&format!("/o/authorize/?{query}")).await;
+    assert_eq!(
+        query_of(res.headers()[LOCATION].to_str().expect("location"))["error"],
+        "invalid_request"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_uri_that_is_not_exact_gets_a_page_never_a_redirect() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, challenge) = pkce_pair();
+    for evil in [
+        "http://127.0.0.1:8765/callback/",
+        "http://127.0.0.1:8765/callback?x=1",
+        "https://evil.example/callback",
+    ] {
+        let query = authorize_query(&s.public_id, &challenge, &[]).replace(
+            &url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>(),
+            &url::form_urlencoded::byte_serialize(evil.as_bytes()).collect::<String>(),
+        );
+        let res = app.get_page(&format!("/o/authorize/?{query}")).await;
+        assert_eq!(res.status(), 400, "{evil}");
+        assert!(res.headers().get(LOCATION).is_none());
+        assert!(res
+            .text()
+            .await
+            .expect("html")
+            .contains("does not exactly match"));
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_code_fails_and_revokes_what_it_issued() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (verifier, challenge) = pkce_pair();
+    let code = code_for(&app, &s.public_id, &challenge).await;
+    let (status, first) = exchange(&app, &s.public_id, &code, &verifier).await;
+    assert_eq!(status, 200);
+    let access = first["access_token"].as_str().expect("access");
+    assert_eq!(me(&app, access).await.status(), 200);
+
+    let (status, body) = exchange(&app, &s.public_id, &code, &verifier).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"], "invalid_grant");
+
+    let res = me(&app, access).await;
+    assert_eq!(res.status(), 401, "tokens from a replayed code are revoked");
+    assert!(res.headers()[WWW_AUTHENTICATE]
+        .to_str()
+        .expect("challenge")
+        .contains("invalid_token"));
+    let (status, body, _) = token(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", &s.public_id),
+            (
+                "refresh_token",
+                first["refresh_token"].as_str().expect("refresh"),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn a_code_expires_after_sixty_seconds() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (verifier, challenge) = pkce_pair();
+    let code = code_for(&app, &s.public_id, &challenge).await;
+    app.clock.advance(61);
+    let (status, body) = exchange(&app, &s.public_id, &code, &verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[tokio::test]
+async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_grant() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (verifier, challenge) = pkce_pair();
+    let code = code_for(&app, &s.public_id, &challenge).await;
+    let (_, first) = exchange(&app, &s.public_id, &code, &verifier).await;
+    let old = first["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+
+    let refresh = |rt: String| {
+        let app = &app;
+        let id = s.public_id.clone();
+        async move {
+            token(
+                app,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", &id),
+                    ("refresh_token", &rt),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, second, _) = refresh(old.clone()).await;
+    assert_eq!(status, 200);
+    let new = second["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_string();
+    assert_ne!(new, old);
+    assert_eq!(
+        me(&app, second["access_token"].as_str().expect("access"))
+            .await
+            .status(),
+        200
+    );
+
+    // the old one again: reuse detected, the whole grant goes
+    let (status, body, _) = refresh(old).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _, _) = refresh(new).await;
+    assert_eq!(status, 400, "the rotated token died with the grant");
+    assert_eq!(
+        me(&app, second["access_token"].as_str().expect("access"))
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn client_credentials_respects_audience_and_scope() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (status, body, headers) =
+        client_credentials(&app, &s, &[("scope", "customers:read")]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers[CACHE_CONTROL], "no-store");
+    assert_eq!(body["scope"], "customers:read");
+    assert!(body.get("refresh_token").is_none());
+    let me_body: Value = me(&app, body["access_token"].as_str().expect("access"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me_body["client"]["id"], s.confidential_id.as_str());
+
+    // another allowed audience: a token the API itself does not accept
+    let (status, other, _) =
+        client_credentials(&app, &s, &[("audience", "https://billing.acme.test")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        me(&app, other["access_token"].as_str().expect("access"))
+            .await
+            .status(),
+        401
+    );
+
+    let (status, body, _) =
+        client_credentials(&app, &s, &[("audience", "https://evil.example")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_target"))
+    );
+    let (status, body, _) =
+        client_credentials(&app, &s, &[("scope", "customers:read portal:write")]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope")),
+        "no scope escalation"
+    );
+
+    // client secret in the body works too; a wrong one is 401 with a challenge
+    let (status, _, _) = token(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &s.confidential_id),
+            ("client_secret", &s.secret),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body, headers) = token(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &s.confidential_id),
+            ("client_secret", "sgs_wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert!(headers[WWW_AUTHENTICATE]
+        .to_str()
+        .expect("challenge")
+        .starts_with("Basic"));
+
+    // a public client has no credentials to present
+    let (status, body, _) = token(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", &s.public_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client"))
+    );
+}
+
+#[tokio::test]
+async fn malformed_token_requests_get_rfc6749_errors() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (status, body, _) = token(
+        &app,
+        &[("grant_type", "password"), ("client_id", &s.public_id)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (status, body, _) = token(&app, &[("client_id", &s.public_id)]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    let (status, body, _) = token(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("grant_type", "client_credentials"),
+            ("client_id", &s.public_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "repeated parameter"
+    );
+    let res = browser()
+        .post(app.url("/o/token/"))
+        .json(&serde_json::json!({"grant_type": "client_credentials"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 400);
+    let (status, body, _) = token(
+        &app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "cli_nope"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+#[tokio::test]
+async fn a_merchant_cannot_authorize_another_merchants_client() {
+    let app = spawn_app().await;
+    let a = setup(&app).await;
+    app.log_out().await;
+    app.sign_up(&Merchant::generate()).await;
+    let (_, challenge) = pkce_pair();
+    let res = app
+        .get_page(&format!(
+            "/o/authorize/?{}",
+            authorize_query(&a.public_id, &challenge, &[])
+        ))
+        .await;
+    assert_eq!(res.status(), 400);
+    assert!(res.headers().get(LOCATION).is_none());
+    assert!(res
+        .text()
+        .await
+        .expect("html")
+        .contains("Unknown client_id"));
+}
+
+#[tokio::test]
+async fn authorizing_while_logged_out_goes_through_login_and_back() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    app.log_out().await;
+    let (_, challenge) = pkce_pair();
+    let query = authorize_query(&s.public_id, &challenge, &[]);
+    let res = app.get_page(&format!("/o/authorize/?{query}")).await;
+    assert_eq!(res.status(), 303);
+    let location = res.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        location.starts_with("/login?next=%2Fo%2Fauthorize%2F%3F"),
+        "{location}"
+    );
+}
+
+#[tokio::test]
+async fn approval_prompt_auto_skips_consent_once_given_and_deny_is_access_denied() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, challenge) = pkce_pair();
+    // first time: a consent page even with auto
+    let auto = authorize_query(&s.public_id, &challenge, &[("approval_prompt", "auto")]);
+    approve(&app, &auto).await;
+    // now auto goes straight back with a code
+    let res = app.get_page(&format!("/o/authorize/?{auto}")).await;
+    assert_eq!(res.status(), 303);
+    assert!(query_of(res.headers()[LOCATION].to_str().expect("location")).contains_key("code"));
+    // force always asks
+    let force = authorize_query(&s.public_id, &challenge, &[("approval_prompt", "force")]);
+    assert_eq!(
+        app.get_page(&format!("/o/authorize/?{force}"))
+            .await
+            .status(),
+        200
+    );
+
+    let token =
+        crate::helpers::meta_csrf_token(&app.get_page("/").await.text().await.expect("html"))
+            .expect("token");
+    let res = app
+        .client
+        .post(app.url("/o/authorize/"))
+        .header(ORIGIN, &app.address)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("request", force.as_str()),
+            ("decision", "deny"),
+        ])
+        .send()
+        .await
+        .expect("deny");
+    let q = query_of(res.headers()[LOCATION].to_str().expect("location"));
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "xyz");
+
+    // the consent form is CSRF-protected like every form
+    let res = app
+        .client
+        .post(app.url("/o/authorize/"))
+        .form(&[("request", force.as_str()), ("decision", "allow")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 403);
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_at_once_and_introspection_agrees() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, body, _) = client_credentials(&app, &s, &[]).await;
+    let access = body["access_token"].as_str().expect("access").to_string();
+
+    let introspect = |t: String| {
+        let app = &app;
+        let (id, secret) = (s.confidential_id.clone(), s.secret.clone());
+        async move {
+            let res = browser()
+                .post(app.url("/o/introspect/"))
+                .basic_auth(id, Some(secret))
+                .form(&[("token", t)])
+                .send()
+                .await
+                .expect("introspect");
+            res.json::<Value>().await.expect("json")
+        }
+    };
+    let active = introspect(access.clone()).await;
+    assert_eq!(active["active"], true);
+    assert_eq!(active["client_id"], s.confidential_id.as_str());
+
+    let res = browser()
+        .post(app.url("/o/revoke_token/"))
+        .basic_auth(&s.confidential_id, Some(&s.secret))
+        .form(&[("token", &access)])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), 200);
+    let res = me(&app, &access).await;
+    assert_eq!(res.status(), 401);
+    assert!(res.headers()[WWW_AUTHENTICATE]
+        .to_str()
+        .expect("challenge")
+        .contains("error=\"invalid_token\""));
+    assert_eq!(introspect(access).await["active"], false);
+
+    // unknown tokens revoke quietly (RFC 7009 §2.2); a client never learns about others' tokens
+    let res = browser()
+        .post(app.url("/o/revoke_token/"))
+        .basic_auth(&s.confidential_id, Some(&s.secret))
+        .form(&[("token", "nonsense")])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn the_api_requires_credentials_and_accepts_the_merchants_session() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let res = browser().get(app.url("/api/me")).send().await.expect("get");
+    assert_eq!(res.status(), 401);
+    assert_eq!(res.headers()[WWW_AUTHENTICATE], "Bearer realm=\"subgate\"");
+    let res = browser()
+        .get(app.url("/api/me"))
+        .bearer_auth("not.a.jwt")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 401);
+    let res = browser()
+        .get(app.url("/api/me"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 401);
+
+    let me_body: Value = app
+        .client
+        .get(app.url("/api/me"))
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me_body["via"], "session");
+    assert_eq!(me_body["merchant"]["id"], s.merchant_id.as_str());
+}
+
+#[tokio::test]
+async fn rotated_signing_keys_keep_verifying_old_tokens() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, before, _) = client_credentials(&app, &s, &[]).await;
+    app.state
+        .tokens
+        .keys
+        .rotate(app.clock.now())
+        .await
+        .expect("rotate");
+    let (_, after, _) = client_credentials(&app, &s, &[]).await;
+    let kid = |t: &Value| -> String {
+        let header = t["access_token"]
+            .as_str()
+            .expect("jwt")
+            .split('.')
+            .next()
+            .expect("header")
+            .to_string();
+        let v: Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(header)
+                .expect("b64"),
+        )
+        .expect("json");
+        v["kid"].as_str().expect("kid").to_string()
+    };
+    assert_ne!(kid(&before), kid(&after));
+    assert_eq!(
+        me(&app, before["access_token"].as_str().expect("jwt"))
+            .await
+            .status(),
+        200
+    );
+    let jwks: Value = browser()
+        .get(app.url("/o/jwks/"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(jwks["keys"].as_array().expect("keys").len(), 2);
+    app.clock.advance(3601);
+    let jwks: Value = browser()
+        .get(app.url("/o/jwks/"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        jwks["keys"].as_array().expect("keys").len(),
+        1,
+        "retired key gone after a token lifetime"
+    );
+}
+
+#[tokio::test]
+async fn the_oauth2_crate_completes_pkce_and_client_credentials() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{
+        AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+        RedirectUrl, TokenResponse, TokenUrl,
+    };
+
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let http = browser();
+
+    let client = BasicClient::new(ClientId::new(s.public_id.clone()))
+        .set_auth_uri(AuthUrl::new(app.url("/o/authorize/")).expect("url"))
+        .set_token_uri(TokenUrl::new(app.url("/o/token/")).expect("url"))
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).expect("url"));
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, state) = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge)
+        .url();
+    let back = approve(&app, auth_url.query().expect("query")).await;
+    let q = query_of(&back);
+    assert_eq!(&q["state"], state.secret());
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(q["code"].clone()))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .expect("code exchange");
+    assert_eq!(me(&app, tokens.access_token().secret()).await.status(), 200);
+    assert!(tokens.refresh_token().is_some());
+
+    let backend = BasicClient::new(ClientId::new(s.confidential_id.clone()))
+        .set_client_secret(ClientSecret::new(s.secret.clone()))
+        .set_token_uri(TokenUrl::new(app.url("/o/token/")).expect("url"));
+    let tokens = backend
+        .exchange_client_credentials()
+        .add_extra_param("audience", app.state.config.api_audience())
+        .request_async(&http)
+        .await
+        .expect("client credentials");
+    assert_eq!(me(&app, tokens.access_token().secret()).await.status(), 200);
+}
