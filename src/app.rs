@@ -3,12 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
 
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
-use crate::ui::dashboard::{ApiTab, ConnectTab, DashboardLayout, OAuthTab, SsoTab};
+use crate::ui::dashboard::{ApiTab, ConnectTab, DashboardLayout, SsoTab};
 use crate::ui::home::{HomePage, NotFound};
+use crate::ui::oauth::{ClientPage, OAuthTab, PlaygroundPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -67,6 +68,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
                     <Route path=StaticSegment("") view=|| view! { <Redirect path="/dashboard/oauth"/> }/>
                     <Route path=StaticSegment("oauth") view=OAuthTab/>
+                    <Route path=(StaticSegment("oauth"), StaticSegment("playground")) view=PlaygroundPage/>
+                    <Route path=(StaticSegment("oauth"), StaticSegment("clients"), ParamSegment("id")) view=ClientPage/>
                     <Route path=StaticSegment("connect") view=ConnectTab/>
                     <Route path=StaticSegment("sso") view=SsoTab/>
                     <Route path=StaticSegment("api") view=ApiTab/>

@@ -53,3 +53,32 @@ impl PasswordRules {
             .map(|(_, text, _)| text)
     }
 }
+
+/// An OAuth client as the OAuth tab shows it (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    pub client_type: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: String,
+    pub audiences: Vec<String>,
+    pub created_at: i64,
+}
+
+/// A client just registered (or re-keyed): the secret appears here once and never again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedClient {
+    pub client: ClientView,
+    pub secret: Option<String>,
+}
+
+/// The server's real URLs, for the snippets and the PKCE playground.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthEndpoints {
+    pub issuer: String,
+    pub authorize_url: String,
+    pub token_url: String,
+    pub api_audience: String,
+    pub playground_redirect_uri: String,
+}

@@ -38,6 +38,13 @@ impl Ctx {
     pub fn now(&self) -> i64 {
         self.state.clock.now()
     }
+
+    /// The logged-in merchant; every tab's data is scoped by it.
+    pub async fn merchant_id(&self) -> Result<String, AppError> {
+        crate::http::auth_session::merchant_id(&self.session)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
 }
 
 /// A plain HTML form post (no JavaScript yet) follows an HTTP redirect; the hydrated page

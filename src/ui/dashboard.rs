@@ -63,15 +63,6 @@ fn Placeholder(title: &'static str, children: Children) -> impl IntoView {
 }
 
 #[component]
-pub fn OAuthTab() -> impl IntoView {
-    view! {
-        <Placeholder title="OAuth">
-            <p>"Register the API clients your backend uses to call subgate. Public clients sign in with authorization code + PKCE (S256); confidential clients receive a secret, shown once, for the client-credentials grant."</p>
-        </Placeholder>
-    }
-}
-
-#[component]
 pub fn ConnectTab() -> impl IntoView {
     view! {
         <Placeholder title="Connect">

@@ -5,3 +5,4 @@ pub mod auth;
 pub mod components;
 pub mod dashboard;
 pub mod home;
+pub mod oauth;

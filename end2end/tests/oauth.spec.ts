@@ -1,0 +1,98 @@
+import { test, expect, Page } from '@playwright/test';
+
+async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+}
+
+async function signUp(page: Page) {
+  const tag = Math.random().toString(36).slice(2, 10);
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.fill('input[name="business_name"]', `Acme ${tag}`);
+  await page.fill('#email', `owner-${tag}@acme.test`);
+  await page.fill('#password', 'correct horse battery staple');
+  await page.click('button[type="submit"]');
+  await expect(page).toHaveURL(/\/dashboard\/oauth$/);
+  await hydrated(page);
+}
+
+test('register a public client and run the PKCE playground end to end', async ({ page }) => {
+  await signUp(page);
+  await expect(page.locator('#no-clients')).toBeVisible();
+  await page.fill('#client-name-input', 'Playground CLI');
+  await page.selectOption('#client-type', 'public');
+  // the playground's redirect URI is prefilled
+  await expect(page.locator('#redirect-uris')).toHaveValue(/\/dashboard\/oauth\/playground$/);
+  await page.click('#register-client button[type="submit"]');
+  await expect(page.locator('#new-client-id')).toHaveText(/^cli_/);
+  await expect(page.locator('#secret-panel')).toHaveCount(0);
+  const clientId = (await page.locator('#new-client-id').textContent())!;
+  await expect(page.locator(`#clients li[data-client-id="${clientId}"]`)).toBeVisible();
+
+  await page.locator(`#clients li[data-client-id="${clientId}"] a`).click();
+  await expect(page.locator('#client-id')).toHaveText(clientId);
+  await expect(page.locator('#snippet-python')).toContainText(clientId);
+  await expect(page.locator('#snippet-js')).toContainText('/o/token/');
+  await hydrated(page);
+  await page.click('#playground-start');
+
+  // the real consent page of the authorization endpoint
+  await expect(page).toHaveURL(/\/o\/authorize\/\?/);
+  await expect(page.locator('#client-name')).toHaveText('Playground CLI');
+  await page.click('#allow');
+
+  await expect(page).toHaveURL(/\/dashboard\/oauth\/playground\?code=/);
+  const steps = page.locator('#playground-steps');
+  await expect(steps.locator('[data-step="1. Authorization request"]')).toContainText('code_challenge_method=S256');
+  await expect(steps.locator('[data-step="3. Token response"]')).toContainText('"token_type": "Bearer"');
+  const decoded = steps.locator('[data-step="4. Decoded access token"]');
+  await expect(decoded).toContainText('"alg": "EdDSA"');
+  await expect(decoded).toContainText(`"client_id": "${clientId}"`);
+});
+
+test('a confidential client secret is shown once and never again', async ({ page }) => {
+  await signUp(page);
+  await page.fill('#client-name-input', 'Backend');
+  await page.selectOption('#client-type', 'confidential');
+  await page.fill('#redirect-uris', '');
+  await page.click('#register-client button[type="submit"]');
+  const secret = (await page.locator('#client-secret').textContent())!;
+  expect(secret).toMatch(/^sgs_/);
+  const clientId = (await page.locator('#new-client-id').textContent())!;
+
+  await page.reload();
+  await expect(page.locator(`#clients li[data-client-id="${clientId}"]`)).toBeVisible();
+  expect(await page.content()).not.toContain(secret);
+
+  await page.goto(`/dashboard/oauth/clients/${clientId}`);
+  await expect(page.locator('#snippet-curl')).toContainText(`-u '${clientId}:YOUR_CLIENT_SECRET'`);
+  expect(await page.content()).not.toContain(secret);
+
+  // the secret works for client credentials, from outside the browser
+  const res = await page.request.post('/o/token/', {
+    form: { grant_type: 'client_credentials' },
+    headers: { Authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64') },
+  });
+  expect(res.status()).toBe(200);
+
+  await hydrated(page);
+  await page.click('#regenerate-secret button');
+  const fresh = (await page.locator('#client-secret').textContent())!;
+  expect(fresh).toMatch(/^sgs_/);
+  expect(fresh).not.toBe(secret);
+  const old = await page.request.post('/o/token/', {
+    form: { grant_type: 'client_credentials' },
+    headers: { Authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64') },
+  });
+  expect(old.status()).toBe(401);
+});
+
+test('invalid client registrations are explained', async ({ page }) => {
+  await signUp(page);
+  await page.fill('#client-name-input', 'Bad');
+  await page.selectOption('#client-type', 'public');
+  await page.fill('#redirect-uris', 'http://example.com/callback');
+  await page.click('#register-client button[type="submit"]');
+  await expect(page.getByTestId('form-error')).toContainText('http is allowed only for localhost');
+  await expect(page.locator('#no-clients')).toBeVisible();
+});

@@ -1,0 +1,150 @@
+//! The OAuth tab: register, list, edit, delete clients, and re-key confidential ones.
+
+use leptos::prelude::*;
+
+use crate::dto::{ClientView, IssuedClient, OAuthEndpoints};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+fn view(c: crate::oauth::clients::Client) -> ClientView {
+    ClientView {
+        id: c.id,
+        name: c.name,
+        client_type: c.client_type.as_str().to_string(),
+        redirect_uris: c.redirect_uris,
+        scopes: c.scopes.to_string(),
+        audiences: c.audiences,
+        created_at: c.created_at,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[server(prefix = "/fn", endpoint = "oauth_endpoints", input = leptos::server_fn::codec::GetUrl)]
+pub async fn oauth_endpoints() -> Result<OAuthEndpoints, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let base = ctx.state.config.public_origin();
+    Ok(OAuthEndpoints {
+        authorize_url: format!("{base}/o/authorize/"),
+        token_url: format!("{base}/o/token/"),
+        api_audience: ctx.state.config.api_audience(),
+        playground_redirect_uri: format!("{base}/dashboard/oauth/playground"),
+        issuer: base,
+    })
+}
+
+#[server(prefix = "/fn", endpoint = "list_clients", input = leptos::server_fn::codec::GetUrl)]
+pub async fn list_clients() -> Result<Vec<ClientView>, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    Ok(crate::oauth::clients::list(&ctx.state.db, &merchant)
+        .await?
+        .into_iter()
+        .map(view)
+        .collect())
+}
+
+#[server(prefix = "/fn", endpoint = "get_client", input = leptos::server_fn::codec::GetUrl)]
+pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    Ok(view(
+        crate::oauth::clients::get(&ctx.state.db, &merchant, &client_id).await?,
+    ))
+}
+
+/// `redirect_uris` and `audiences` are one per line; `scopes` space-separated.
+#[server(prefix = "/fn", endpoint = "create_client")]
+pub async fn create_client(
+    csrf_token: String,
+    name: String,
+    client_type: String,
+    redirect_uris: String,
+    scopes: String,
+    audiences: String,
+) -> Result<IssuedClient, AppError> {
+    let _ = csrf_token;
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    let input = crate::oauth::clients::ClientInput::parse(
+        &name,
+        &client_type,
+        &lines(&redirect_uris),
+        &scopes,
+        &lines(&audiences),
+        &ctx.state.config.api_audience(),
+    )?;
+    let (client, secret) = crate::oauth::clients::create(
+        &ctx.state.db,
+        &ctx.state.client_secrets,
+        &merchant,
+        input,
+        ctx.now(),
+    )
+    .await?;
+    Ok(IssuedClient {
+        client: view(client),
+        secret: secret.map(|s| s.0),
+    })
+}
+
+#[server(prefix = "/fn", endpoint = "update_client")]
+pub async fn update_client(
+    csrf_token: String,
+    client_id: String,
+    name: String,
+    client_type: String,
+    redirect_uris: String,
+    scopes: String,
+    audiences: String,
+) -> Result<ClientView, AppError> {
+    let _ = csrf_token;
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    let input = crate::oauth::clients::ClientInput::parse(
+        &name,
+        &client_type,
+        &lines(&redirect_uris),
+        &scopes,
+        &lines(&audiences),
+        &ctx.state.config.api_audience(),
+    )?;
+    Ok(view(
+        crate::oauth::clients::update(&ctx.state.db, &merchant, &client_id, input, ctx.now())
+            .await?,
+    ))
+}
+
+#[server(prefix = "/fn", endpoint = "delete_client")]
+pub async fn delete_client(csrf_token: String, client_id: String) -> Result<String, AppError> {
+    let _ = csrf_token;
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    crate::oauth::clients::delete(&ctx.state.db, &merchant, &client_id).await?;
+    let to = "/dashboard/oauth".to_string();
+    super::ssr::redirect_plain_form_post(&to);
+    Ok(to)
+}
+
+#[server(prefix = "/fn", endpoint = "regenerate_secret")]
+pub async fn regenerate_secret(csrf_token: String, client_id: String) -> Result<String, AppError> {
+    let _ = csrf_token;
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    let secret = crate::oauth::clients::regenerate_secret(
+        &ctx.state.db,
+        &ctx.state.client_secrets,
+        &merchant,
+        &client_id,
+        ctx.now(),
+    )
+    .await?;
+    Ok(secret.0)
+}
