@@ -41,6 +41,8 @@ pub enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Start signing access tokens with a new key; the old ones verify until their tokens expire.
+    RotateSigningKey,
     /// Register an OAuth client for a merchant; prints {"client_id", "client_secret"?} as JSON.
     CreateClient {
         /// The merchant's login email.
@@ -95,6 +97,13 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 "{}",
                 serde_json::json!({ "id": merchant.id, "email": merchant.email })
             );
+        }
+        Command::RotateSigningKey => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let keys = crate::oauth::jwt::KeyRing::new(db, &config.secret_key);
+            let kid = keys.rotate(Clock::system().now()).await?;
+            println!("{}", serde_json::json!({ "kid": kid }));
         }
         Command::CreateClient {
             merchant,

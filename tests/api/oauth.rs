@@ -1100,3 +1100,51 @@ async fn create_client_on_the_command_line_prints_its_credentials() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("http is allowed only for localhost"));
 }
+
+#[tokio::test]
+async fn rotate_signing_key_on_the_command_line_switches_the_signing_key() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let (_, before, _) = client_credentials(&app, &s, &[]).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_subgate"))
+        .arg("rotate-signing-key")
+        .env("DATABASE_URL", &app.database_url)
+        .env("SUBGATE_SECRET_KEY", "test-secret-key-test-secret-key-0123")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kid = serde_json::from_slice::<Value>(&out.stdout).expect("json")["kid"]
+        .as_str()
+        .expect("kid")
+        .to_string();
+    let (_, after, _) = client_credentials(&app, &s, &[]).await;
+    let header = |t: &Value| -> Value {
+        let h = t["access_token"]
+            .as_str()
+            .expect("jwt")
+            .split('.')
+            .next()
+            .expect("header")
+            .to_string();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .expect("b64"),
+        )
+        .expect("json")
+    };
+    assert_eq!(header(&after)["kid"], kid.as_str());
+    assert_ne!(header(&before)["kid"], kid.as_str());
+    assert_eq!(
+        me(&app, before["access_token"].as_str().expect("jwt"))
+            .await
+            .status(),
+        200,
+        "old tokens still verify"
+    );
+}
