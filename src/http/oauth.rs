@@ -211,16 +211,31 @@ async fn token_inner(
     }
 }
 
+/// The authenticated client and the `token` parameter of a revocation or introspection request.
+async fn client_and_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Client, String), OAuthError> {
+    let form = parse_form(headers, body)?;
+    let client = authenticated_client(state, headers, &form).await?;
+    let token = form
+        .get("token")
+        .cloned()
+        .ok_or_else(|| OAuthError::InvalidRequest("token is required.".into()))?;
+    Ok((client, token))
+}
+
 async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        let form = parse_form(&headers, &body)?;
-        let client = authenticated_client(&state, &headers, &form).await?;
-        let token = form
-            .get("token")
-            .ok_or_else(|| OAuthError::InvalidRequest("token is required.".into()))?;
-        state.tokens.revoke(&client, token, state.clock.now()).await
-    }
-    .await;
+    let result = match client_and_token(&state, &headers, &body).await {
+        Ok((client, token)) => {
+            state
+                .tokens
+                .revoke(&client, &token, state.clock.now())
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         // RFC 7009 §2.2: 200 whether or not the token was known
         Ok(()) => no_store(StatusCode::OK.into_response()),
@@ -229,18 +244,15 @@ async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
 }
 
 async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async {
-        let form = parse_form(&headers, &body)?;
-        let client = authenticated_client(&state, &headers, &form).await?;
-        let token = form
-            .get("token")
-            .ok_or_else(|| OAuthError::InvalidRequest("token is required.".into()))?;
-        state
-            .tokens
-            .introspect(&client, token, state.clock.now())
-            .await
-    }
-    .await;
+    let result = match client_and_token(&state, &headers, &body).await {
+        Ok((client, token)) => {
+            state
+                .tokens
+                .introspect(&client, &token, state.clock.now())
+                .await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok(body) => no_store(Json(body).into_response()),
         Err(e) => error_response(e),

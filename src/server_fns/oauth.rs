@@ -27,6 +27,26 @@ fn lines(raw: &str) -> Vec<String> {
         .collect()
 }
 
+/// The tab's form fields, one URI or audience per line, parsed into a valid client.
+#[cfg(feature = "ssr")]
+fn parse_input(
+    ctx: &super::ssr::Ctx,
+    name: &str,
+    client_type: &str,
+    redirect_uris: &str,
+    scopes: &str,
+    audiences: &str,
+) -> Result<crate::oauth::clients::ClientInput, AppError> {
+    crate::oauth::clients::ClientInput::parse(
+        name,
+        client_type,
+        &lines(redirect_uris),
+        scopes,
+        &lines(audiences),
+        &ctx.state.config.api_audience(),
+    )
+}
+
 #[server(prefix = "/fn", endpoint = "oauth_endpoints", input = leptos::server_fn::codec::GetUrl)]
 pub async fn oauth_endpoints() -> Result<OAuthEndpoints, AppError> {
     let ctx = super::ssr::ctx().await?;
@@ -73,13 +93,13 @@ pub async fn create_client(
     let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
-    let input = crate::oauth::clients::ClientInput::parse(
+    let input = parse_input(
+        &ctx,
         &name,
         &client_type,
-        &lines(&redirect_uris),
+        &redirect_uris,
         &scopes,
-        &lines(&audiences),
-        &ctx.state.config.api_audience(),
+        &audiences,
     )?;
     let (client, secret) = crate::oauth::clients::create(
         &ctx.state.db,
@@ -108,13 +128,13 @@ pub async fn update_client(
     let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
-    let input = crate::oauth::clients::ClientInput::parse(
+    let input = parse_input(
+        &ctx,
         &name,
         &client_type,
-        &lines(&redirect_uris),
+        &redirect_uris,
         &scopes,
-        &lines(&audiences),
-        &ctx.state.config.api_audience(),
+        &audiences,
     )?;
     Ok(view(
         crate::oauth::clients::update(&ctx.state.db, &merchant, &client_id, input, ctx.now())
