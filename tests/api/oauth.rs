@@ -74,6 +74,39 @@ async fn setup(app: &TestApp) -> Setup {
     }
 }
 
+async fn fetch_jwks(app: &TestApp) -> Value {
+    browser()
+        .get(app.url("/o/jwks/"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// The decoded JOSE header of the access token in a token response.
+fn jwt_header(token_response: &Value) -> Value {
+    let header = token_response["access_token"]
+        .as_str()
+        .expect("jwt")
+        .split('.')
+        .next()
+        .expect("header");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .expect("b64"),
+    )
+    .expect("json")
+}
+
+/// An authorization error shown on a page: never a redirect (no open redirector).
+async fn assert_error_page(res: reqwest::Response, message: &str) {
+    assert!(res.headers().get(LOCATION).is_none());
+    assert!(res.text().await.expect("html").contains(message));
+}
+
 fn pkce_pair() -> (String, String) {
     let verifier = subgate::crypto::random_token(48);
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -272,14 +305,7 @@ async fn the_access_token_is_an_rfc9068_jwt_verifiable_with_the_jwks() {
     );
     assert_eq!(claims["aud"], format!("{}/api", app.address));
 
-    let jwks: Value = browser()
-        .get(app.url("/o/jwks/"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = fetch_jwks(&app).await;
     let key = jwks["keys"]
         .as_array()
         .expect("keys")
@@ -372,12 +398,7 @@ async fn a_redirect_uri_that_is_not_exact_gets_a_page_never_a_redirect() {
         );
         let res = app.get_page(&format!("/o/authorize/?{query}")).await;
         assert_eq!(res.status(), 400, "{evil}");
-        assert!(res.headers().get(LOCATION).is_none());
-        assert!(res
-            .text()
-            .await
-            .expect("html")
-            .contains("does not exactly match"));
+        assert_error_page(res, "does not exactly match").await;
     }
 }
 
@@ -644,12 +665,7 @@ async fn a_merchant_cannot_authorize_another_merchants_client() {
         ))
         .await;
     assert_eq!(res.status(), 400);
-    assert!(res.headers().get(LOCATION).is_none());
-    assert!(res
-        .text()
-        .await
-        .expect("html")
-        .contains("Unknown client_id"));
+    assert_error_page(res, "Unknown client_id").await;
 }
 
 #[tokio::test]
@@ -822,22 +838,7 @@ async fn rotated_signing_keys_keep_verifying_old_tokens() {
         .await
         .expect("rotate");
     let (_, after, _) = client_credentials(&app, &s, &[]).await;
-    let kid = |t: &Value| -> String {
-        let header = t["access_token"]
-            .as_str()
-            .expect("jwt")
-            .split('.')
-            .next()
-            .expect("header")
-            .to_string();
-        let v: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(header)
-                .expect("b64"),
-        )
-        .expect("json");
-        v["kid"].as_str().expect("kid").to_string()
-    };
+    let kid = |t: &Value| jwt_header(t)["kid"].as_str().expect("kid").to_string();
     assert_ne!(kid(&before), kid(&after));
     assert_eq!(
         me(&app, before["access_token"].as_str().expect("jwt"))
@@ -845,24 +846,10 @@ async fn rotated_signing_keys_keep_verifying_old_tokens() {
             .status(),
         200
     );
-    let jwks: Value = browser()
-        .get(app.url("/o/jwks/"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = fetch_jwks(&app).await;
     assert_eq!(jwks["keys"].as_array().expect("keys").len(), 2);
     app.clock.advance(3601);
-    let jwks: Value = browser()
-        .get(app.url("/o/jwks/"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
+    let jwks = fetch_jwks(&app).await;
     assert_eq!(
         jwks["keys"].as_array().expect("keys").len(),
         1,
@@ -1123,21 +1110,7 @@ async fn rotate_signing_key_on_the_command_line_switches_the_signing_key() {
         .expect("kid")
         .to_string();
     let (_, after, _) = client_credentials(&app, &s, &[]).await;
-    let header = |t: &Value| -> Value {
-        let h = t["access_token"]
-            .as_str()
-            .expect("jwt")
-            .split('.')
-            .next()
-            .expect("header")
-            .to_string();
-        serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(h)
-                .expect("b64"),
-        )
-        .expect("json")
-    };
+    let header = jwt_header;
     assert_eq!(header(&after)["kid"], kid.as_str());
     assert_ne!(header(&before)["kid"], kid.as_str());
     assert_eq!(
