@@ -7,7 +7,8 @@ use leptos_router::{ParamSegment, StaticSegment};
 
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
-use crate::ui::dashboard::{ApiTab, ConnectTab, DashboardLayout, SsoTab};
+use crate::ui::connect::ConnectTab;
+use crate::ui::dashboard::{ApiTab, DashboardLayout, SsoTab};
 use crate::ui::home::{HomePage, NotFound};
 use crate::ui::oauth::{ClientPage, OAuthTab, PlaygroundPage};
 
@@ -44,10 +45,20 @@ fn set_content_security_policy() {
     ) else {
         return;
     };
+    // a form may lead to the payment gateway's authorize page (Connect, before hydration)
+    let gateway = use_context::<crate::state::AppState>()
+        .filter(|s| !s.config.stripe.is_simulated())
+        .map(|s| {
+            format!(
+                " {}",
+                s.config.stripe.connect_base.origin().ascii_serialization()
+            )
+        })
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         frame-ancestors 'none'; form-action 'self'"
+         frame-ancestors 'none'; form-action 'self'{gateway}"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);

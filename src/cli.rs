@@ -43,6 +43,33 @@ pub enum Command {
     },
     /// Start signing access tokens with a new key; the old ones verify until their tokens expire.
     RotateSigningKey,
+    /// Serve the built-in Stripe simulator on its own (for experiments, end-to-end tests and
+    /// benchmarks): Stripe's API and Connect OAuth as subgate uses them, and `/_sim/` controls.
+    StripeSimulator {
+        #[arg(long, default_value = "127.0.0.1:12111")]
+        addr: std::net::SocketAddr,
+        /// How browsers reach it (default: http://ADDR).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Where to post signed webhook events, e.g. http://127.0.0.1:3000/webhooks/stripe.
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// Signing secret of the events (whsec_…); repeat to sign with several.
+        #[arg(long = "webhook-secret")]
+        webhook_secrets: Vec<String>,
+        /// The platform secret key API calls must carry.
+        #[arg(long, default_value = "sk_test_simulator")]
+        secret_key: String,
+        /// The platform's Connect client id.
+        #[arg(long, default_value = "ca_simulator")]
+        client_id: String,
+        /// Keep the simulated accounts in this JSON file across restarts.
+        #[arg(long)]
+        state_file: Option<std::path::PathBuf>,
+        /// New accounts start empty instead of with demo customers and subscriptions.
+        #[arg(long)]
+        no_seed: bool,
+    },
     /// Register an OAuth client for a merchant; prints {"client_id", "client_secret"?} as JSON.
     CreateClient {
         /// The merchant's login email.
@@ -67,8 +94,39 @@ pub enum Command {
 
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     crate::telemetry::init(&cli.settings.log);
+    if let Some(Command::StripeSimulator {
+        addr,
+        public_url,
+        webhook_url,
+        webhook_secrets,
+        secret_key,
+        client_id,
+        state_file,
+        no_seed,
+    }) = cli.command
+    {
+        use crate::payments::gateways::stripe::simulator::{Simulator, SimulatorConfig};
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let simulator = Simulator::new(SimulatorConfig {
+            secret_key,
+            client_id,
+            public_base: public_url
+                .unwrap_or_else(|| format!("http://{addr}"))
+                .trim_end_matches('/')
+                .to_string(),
+            webhook_url,
+            webhook_secrets,
+            state_file,
+            seed_demo_data: !no_seed,
+            clock: Clock::system(),
+        });
+        eprintln!("Stripe simulator listening on http://{addr}");
+        axum::serve(listener, simulator.router()).await?;
+        return Ok(());
+    }
     let config = cli.settings.into_config()?;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::StripeSimulator { .. } => unreachable!("handled above"),
         Command::Serve => {
             let mut leptos_options = get_configuration(None)?.leptos_options;
             leptos_options.site_addr = config.site_addr;

@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use url::Url;
@@ -62,6 +63,47 @@ pub struct Settings {
     /// Log filter, e.g. `info` or `subgate=debug,tower_http=info`.
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log: String,
+
+    /// The Stripe platform's secret key (`sk_live_…` or `sk_test_…`). Without it subgate runs
+    /// against its built-in Stripe simulator (development only).
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+
+    /// The platform's Stripe Connect client id (`ca_…`, Dashboard → Settings → Connect).
+    /// Required with STRIPE_SECRET_KEY.
+    #[arg(long, env = "STRIPE_CLIENT_ID")]
+    pub stripe_client_id: Option<String>,
+
+    /// Webhook signing secrets (`whsec_…`), comma-separated: list the new one next to the old
+    /// while rolling a secret. Events signed with none of them are refused.
+    #[arg(
+        long,
+        env = "STRIPE_WEBHOOK_SECRET",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secrets: Vec<String>,
+
+    /// Base URL of Stripe's REST API.
+    #[arg(
+        long,
+        env = "STRIPE_API_BASE",
+        default_value = "https://api.stripe.com/"
+    )]
+    pub stripe_api_base: Url,
+
+    /// Base URL of Stripe Connect OAuth (`/oauth/authorize`, `/oauth/token`, `/oauth/deauthorize`).
+    #[arg(
+        long,
+        env = "STRIPE_CONNECT_BASE",
+        default_value = "https://connect.stripe.com/"
+    )]
+    pub stripe_connect_base: Url,
+
+    /// Seconds one attempt of a Stripe request may take; failed attempts are retried with
+    /// backoff, and a whole call never takes more than about 2.5 times this.
+    #[arg(long, env = "STRIPE_TIMEOUT_SECS", default_value_t = 8)]
+    pub stripe_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +115,90 @@ pub struct Config {
     pub environment: Environment,
     pub trusted_proxies: Vec<IpAddr>,
     pub data_dir: PathBuf,
+    pub stripe: StripeConfig,
+}
+
+/// How subgate reaches Stripe.
+#[derive(Debug, Clone)]
+pub struct StripeConfig {
+    pub mode: StripeMode,
+    /// Where the REST API is (ends with `/`).
+    pub api_base: Url,
+    /// Where Connect OAuth is (ends with `/`).
+    pub connect_base: Url,
+    pub webhook_secrets: Vec<String>,
+    /// Per attempt; see `Settings::stripe_timeout_secs`.
+    pub timeout: Duration,
+}
+
+#[derive(Clone)]
+pub enum StripeMode {
+    /// A real Stripe platform (or a fake of it that tests point at by base URL).
+    Platform {
+        secret_key: String,
+        client_id: String,
+    },
+    /// No keys: the built-in simulator, served by this server under `/_stripe`.
+    Simulated,
+}
+
+impl std::fmt::Debug for StripeMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Platform { client_id, .. } => f
+                .debug_struct("Platform")
+                .field("client_id", client_id)
+                .field("secret_key", &"<redacted>")
+                .finish(),
+            Self::Simulated => f.write_str("Simulated"),
+        }
+    }
+}
+
+impl StripeConfig {
+    /// The embedded simulator, as `make run` without keys uses it.
+    pub fn simulated() -> Self {
+        Self {
+            mode: StripeMode::Simulated,
+            api_base: Url::parse("https://api.stripe.com/").unwrap_or_else(|_| unreachable!()),
+            connect_base: Url::parse("https://connect.stripe.com/")
+                .unwrap_or_else(|_| unreachable!()),
+            webhook_secrets: vec![],
+            timeout: Duration::from_secs(8),
+        }
+    }
+
+    /// A platform at the given base URLs (tests point these at a simulator).
+    pub fn platform(
+        secret_key: &str,
+        client_id: &str,
+        base: &Url,
+        webhook_secrets: &[&str],
+    ) -> Self {
+        Self {
+            mode: StripeMode::Platform {
+                secret_key: secret_key.into(),
+                client_id: client_id.into(),
+            },
+            api_base: with_trailing_slash(base.clone()),
+            connect_base: with_trailing_slash(base.clone()),
+            webhook_secrets: webhook_secrets.iter().map(|s| s.to_string()).collect(),
+            timeout: Duration::from_secs(8),
+        }
+    }
+
+    pub fn is_simulated(&self) -> bool {
+        matches!(self.mode, StripeMode::Simulated)
+    }
+}
+
+/// `Url::join` treats the last path segment as a file unless the path ends with `/`.
+pub fn with_trailing_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +213,14 @@ pub enum ConfigError {
     PublicUrlNotOrigin,
     #[error("could not read or write the development secret key at {0}: {1}")]
     SecretKeyFile(PathBuf, std::io::Error),
+    #[error("STRIPE_SECRET_KEY is required when SUBGATE_ENV=production (the Stripe simulator is for development)")]
+    StripeKeyRequired,
+    #[error("STRIPE_CLIENT_ID (ca_…) is required with STRIPE_SECRET_KEY")]
+    StripeClientIdRequired,
+    #[error("STRIPE_SECRET_KEY must start with sk_ or rk_")]
+    StripeKeyMalformed,
+    #[error("STRIPE_WEBHOOK_SECRET values must start with whsec_")]
+    StripeWebhookSecretMalformed,
 }
 
 impl Settings {
@@ -113,6 +247,15 @@ impl Settings {
             None if production => return Err(ConfigError::SecretKeyRequired),
             None => development_secret_key(&self.data_dir)?,
         };
+        let stripe = stripe_config(
+            self.stripe_secret_key,
+            self.stripe_client_id,
+            self.stripe_webhook_secrets,
+            self.stripe_api_base,
+            self.stripe_connect_base,
+            self.stripe_timeout_secs,
+            production,
+        )?;
         Ok(Config {
             database_url: self.database_url,
             site_addr: self.site_addr,
@@ -121,8 +264,52 @@ impl Settings {
             environment: self.environment,
             trusted_proxies: self.trusted_proxies,
             data_dir: self.data_dir,
+            stripe,
         })
     }
+}
+
+fn stripe_config(
+    secret_key: Option<String>,
+    client_id: Option<String>,
+    webhook_secrets: Vec<String>,
+    api_base: Url,
+    connect_base: Url,
+    timeout_secs: u64,
+    production: bool,
+) -> Result<StripeConfig, ConfigError> {
+    let webhook_secrets: Vec<String> = webhook_secrets
+        .into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if webhook_secrets.iter().any(|s| !s.starts_with("whsec_")) {
+        return Err(ConfigError::StripeWebhookSecretMalformed);
+    }
+    let mode = match secret_key
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+    {
+        None if production => return Err(ConfigError::StripeKeyRequired),
+        None => StripeMode::Simulated,
+        Some(key) if !(key.starts_with("sk_") || key.starts_with("rk_")) => {
+            return Err(ConfigError::StripeKeyMalformed)
+        }
+        Some(secret_key) => StripeMode::Platform {
+            secret_key,
+            client_id: client_id
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .ok_or(ConfigError::StripeClientIdRequired)?,
+        },
+    };
+    Ok(StripeConfig {
+        mode,
+        api_base: with_trailing_slash(api_base),
+        connect_base: with_trailing_slash(connect_base),
+        webhook_secrets,
+        timeout: Duration::from_secs(timeout_secs.clamp(1, 120)),
+    })
 }
 
 impl Config {

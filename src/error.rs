@@ -27,12 +27,34 @@ pub enum AppError {
     Csrf,
     #[error("HTTPS is required.")]
     HttpsRequired,
-    #[error("Not found.")]
-    NotFound,
+    /// The message names what was looked for, e.g. "No customer with subscriber id 42.".
+    #[error("{0}")]
+    NotFound(String),
+    /// The merchant has no working connection to their payment gateway.
+    #[error("{0}")]
+    NotConnected(String),
+    #[error("{0}")]
+    PaymentRequired(String),
+    /// The payment gateway failed; `request_id` is its own id of the request, for its support.
+    #[error("{message}")]
+    Gateway {
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error("{0}")]
+    GatewayTimeout(String),
+    /// The database (or another dependency) is unreachable for a moment.
+    #[error("The service is briefly unavailable. Please try again in a few seconds.")]
+    Unavailable,
     #[error("The request body is too large.")]
     PayloadTooLarge,
     #[error("Malformed request: {0}")]
     BadRequest(String),
+    /// Authenticated, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("The body must be {0}.")]
+    UnsupportedMediaType(String),
     /// The cause is logged on the server, never sent.
     #[error("Something went wrong on our side. It has been logged; please try again.")]
     Internal,
@@ -45,6 +67,11 @@ impl AppError {
         Self::Validation(message.into())
     }
 
+    /// The generic 404, for things whose very existence is not the caller's business.
+    pub fn not_found() -> Self {
+        Self::NotFound("Not found.".into())
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::Validation(_) => 422,
@@ -52,9 +79,16 @@ impl AppError {
             Self::InvalidCredentials | Self::Unauthenticated => 401,
             Self::RateLimited(_) => 429,
             Self::Csrf | Self::HttpsRequired => 403,
-            Self::NotFound => 404,
+            Self::NotFound(_) => 404,
+            Self::NotConnected(_) => 409,
+            Self::PaymentRequired(_) => 402,
+            Self::Gateway { .. } => 502,
+            Self::GatewayTimeout(_) => 504,
+            Self::Unavailable => 503,
             Self::PayloadTooLarge => 413,
             Self::BadRequest(_) => 400,
+            Self::Forbidden(_) => 403,
+            Self::UnsupportedMediaType(_) => 415,
             Self::Internal => 500,
             Self::Transport(_) => 502,
         }
@@ -70,9 +104,16 @@ impl AppError {
             Self::Unauthenticated => "unauthenticated",
             Self::Csrf => "csrf",
             Self::HttpsRequired => "https_required",
-            Self::NotFound => "not_found",
+            Self::NotFound(_) => "not_found",
+            Self::NotConnected(_) => "not_connected",
+            Self::PaymentRequired(_) => "payment_required",
+            Self::Gateway { .. } => "gateway_error",
+            Self::GatewayTimeout(_) => "gateway_timeout",
+            Self::Unavailable => "unavailable",
             Self::PayloadTooLarge => "payload_too_large",
             Self::BadRequest(_) => "bad_request",
+            Self::Forbidden(_) => "forbidden",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Internal => "internal",
             Self::Transport(_) => "transport",
         }
@@ -80,25 +121,34 @@ impl AppError {
 }
 
 /// The JSON form of every error, for server functions and the API alike:
-/// `{"error": "<code>", "message": "<sentence>"[, "retry_after": <seconds>]}`.
+/// `{"error": "<code>", "message": "<sentence>"[, "retry_after": <seconds>][, "request_id": "req_…"]}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct WireError {
     error: String,
     message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_after: Option<u64>,
+    /// The payment gateway's id of the failed request, for its support.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 impl From<AppError> for WireError {
     fn from(e: AppError) -> Self {
         let retry_after = match e {
             AppError::RateLimited(secs) => Some(secs),
+            AppError::Unavailable => Some(5),
+            _ => None,
+        };
+        let request_id = match &e {
+            AppError::Gateway { request_id, .. } => request_id.clone(),
             _ => None,
         };
         Self {
             error: e.code().to_string(),
             message: e.to_string(),
             retry_after,
+            request_id,
         }
     }
 }
@@ -119,9 +169,19 @@ impl From<WireError> for AppError {
             "unauthenticated" => Self::Unauthenticated,
             "csrf" => Self::Csrf,
             "https_required" => Self::HttpsRequired,
-            "not_found" => Self::NotFound,
+            "not_found" => Self::NotFound(w.message),
+            "not_connected" => Self::NotConnected(w.message),
+            "payment_required" => Self::PaymentRequired(w.message),
+            "gateway_error" => Self::Gateway {
+                message: w.message,
+                request_id: w.request_id,
+            },
+            "gateway_timeout" => Self::GatewayTimeout(w.message),
+            "unavailable" => Self::Unavailable,
             "payload_too_large" => Self::PayloadTooLarge,
             "bad_request" => Self::BadRequest(strip("Malformed request: ")),
+            "forbidden" => Self::Forbidden(w.message),
+            "unsupported_media_type" => Self::UnsupportedMediaType("application/json".into()),
             "transport" => Self::Transport(strip("Could not reach the server: ")),
             _ => Self::Internal,
         }
@@ -155,6 +215,10 @@ mod server {
 
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
+            if crate::db::is_unavailable(&e) {
+                tracing::warn!(error = %e, "database unavailable");
+                return AppError::Unavailable;
+            }
             tracing::error!(error = %e, "database error");
             AppError::Internal
         }
@@ -172,7 +236,12 @@ mod server {
             let status =
                 StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut response = (status, axum::Json(&self)).into_response();
-            if let AppError::RateLimited(secs) = self {
+            let retry_after = match self {
+                AppError::RateLimited(secs) => Some(secs),
+                AppError::Unavailable => Some(5),
+                _ => None,
+            };
+            if let Some(secs) = retry_after {
                 if let Ok(v) = secs.to_string().parse() {
                     response
                         .headers_mut()
@@ -198,6 +267,17 @@ mod tests {
             AppError::Csrf,
             AppError::BadRequest("missing field".into()),
             AppError::Transport("offline".into()),
+            AppError::NotFound("No such customer.".into()),
+            AppError::NotConnected("Connect Stripe first.".into()),
+            AppError::PaymentRequired("Card declined.".into()),
+            AppError::Gateway {
+                message: "Stripe failed.".into(),
+                request_id: Some("req_123".into()),
+            },
+            AppError::GatewayTimeout("Stripe did not answer in time.".into()),
+            AppError::Unavailable,
+            AppError::Forbidden("Not your client.".into()),
+            AppError::UnsupportedMediaType("application/json".into()),
             AppError::Internal,
         ] {
             let json = serde_json::to_value(&e).expect("serialize");

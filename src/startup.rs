@@ -24,10 +24,13 @@ use crate::config::Config;
 use crate::db::sessions::DbSessionStore;
 use crate::db::{Db, DbError};
 use crate::http::{
-    api, auth_session, csrf, health, oauth, request_meta, security_headers, server_fn_status,
+    api, auth_session, connect, csrf, health, oauth, request_meta, security_headers,
+    server_fn_status, webhooks,
 };
 use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
+use crate::payments::gateways::{self, SIMULATOR_PATH};
+use crate::payments::Payments;
 use crate::state::AppState;
 
 /// Idle merchant sessions end after this long.
@@ -63,6 +66,9 @@ impl Application {
     ) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        let local_origin = loopback_origin(listener.local_addr().map_err(StartupError::Bind)?);
+        let payment_gateway = gateways::build(&config, &local_origin, clock.clone())
+            .map_err(|e| StartupError::Gateway(e.to_string()))?;
         let tokens = TokenService::new(
             db.clone(),
             &config.secret_key,
@@ -75,13 +81,15 @@ impl Application {
             .await
             .map_err(StartupError::SigningKey)?;
         let state = AppState {
+            db: db.clone(),
             client_secrets: SecretHasher::new(&config.secret_key),
             tokens: Arc::new(tokens),
-            db,
             config: Arc::new(config),
             clock,
             leptos_options,
             login_throttle: Arc::new(LoginThrottle::default()),
+            payments: Arc::new(Payments::new(payment_gateway.gateway, db.clone())),
+            simulator: payment_gateway.simulator,
         };
         let router = router(state.clone());
         Ok(Self {
@@ -99,7 +107,7 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        spawn_session_cleanup(self.state.clone());
+        spawn_maintenance(self.state.clone());
         tracing::info!(addr = %self.local_addr(), public_url = %self.state.config.public_url, "subgate listening");
         axum::serve(
             self.listener,
@@ -119,6 +127,20 @@ pub enum StartupError {
     Bind(std::io::Error),
     #[error("JWT signing key: {0}")]
     SigningKey(crate::error::AppError),
+    #[error("payment gateway: {0}")]
+    Gateway(String),
+}
+
+/// How this server reaches itself: the bound port on the loopback address.
+fn loopback_origin(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(v4) if v4.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        std::net::IpAddr::V6(v6) if v6.is_unspecified() => {
+            std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+        }
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -155,16 +177,19 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .merge(oauth::browser_router())
+        .merge(connect::browser_router())
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_status::middleware))
         .layer(middleware::from_fn(auth_session::guard))
         .layer(from_fn_with_state(state.clone(), csrf::middleware));
 
-    Router::new()
+    let app = Router::new()
         .merge(health::router())
-        // clients authenticate themselves (bearer tokens, client secrets): no cookies, no CSRF
+        // clients authenticate themselves (bearer tokens, client secrets, webhook signatures):
+        // no cookies, no CSRF
         .merge(oauth::client_router())
         .merge(api::router())
+        .merge(webhooks::router())
         .merge(pages)
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), security_headers::middleware))
@@ -173,20 +198,52 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }))
-        .with_state(state)
+        .with_state(state.clone());
+
+    match &state.simulator {
+        // the simulator stands in for Stripe's own servers: none of subgate's layers apply
+        Some(simulator) => Router::new()
+            .nest_service(SIMULATOR_PATH, simulator.router())
+            .fallback_service(app),
+        None => app,
+    }
 }
 
-fn spawn_session_cleanup(state: AppState) {
+/// How long processed webhook events (for de-duplication) and idempotent responses are kept;
+/// Stripe redelivers for up to three days.
+const PAYMENTS_HISTORY_SECS: i64 = 7 * 24 * 3600;
+
+/// Background chores, on every instance (each is safe to run concurrently): apply webhook
+/// events that were stored but not applied, every minute; hourly, remove expired sessions and
+/// old de-duplication records.
+fn spawn_maintenance(state: AppState) {
     tokio::spawn(async move {
         let store = DbSessionStore::new(state.db.clone());
-        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        let mut minutes: u64 = 0;
         loop {
             tick.tick().await;
-            match store.delete_expired(state.clock.now()).await {
-                Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
+            let now = state.clock.now();
+            match state.payments.retry_pending_events(now).await {
+                Ok(n) if n > 0 => tracing::info!(events = n, "pending webhook events retried"),
                 Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "expired-session cleanup failed"),
+                Err(e) => tracing::warn!(error = %e, "retrying webhook events failed"),
             }
+            if minutes.is_multiple_of(60) {
+                match store.delete_expired(now).await {
+                    Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "expired-session cleanup failed"),
+                }
+                if let Err(e) = state
+                    .db
+                    .purge_payments_history(now - PAYMENTS_HISTORY_SECS)
+                    .await
+                {
+                    tracing::warn!(error = %e, "purging old webhook events failed");
+                }
+            }
+            minutes += 1;
         }
     });
 }

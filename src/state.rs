@@ -11,6 +11,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
+use crate::payments::gateways::stripe::simulator::Simulator;
+use crate::payments::Payments;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -21,4 +23,7 @@ pub struct AppState {
     pub login_throttle: Arc<LoginThrottle>,
     pub tokens: Arc<TokenService>,
     pub client_secrets: SecretHasher,
+    pub payments: Arc<Payments>,
+    /// The built-in Stripe simulator, when no Stripe keys are configured.
+    pub simulator: Option<Simulator>,
 }

@@ -5,6 +5,7 @@
 
 pub mod merchants;
 pub mod oauth;
+pub mod payments;
 pub mod sessions;
 pub mod throttle;
 
@@ -122,4 +123,23 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 pub(crate) fn affected(result: AnyQueryResult) -> u64 {
     result.rows_affected()
+}
+
+/// True when the error means the database cannot be reached right now (restarting, network,
+/// pool exhausted), as opposed to a bad query: callers answer 503 and retry later.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL: admin shutdown, crash shutdown, cannot connect now (class 57P), and
+        // connection exceptions (class 08)
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
+    }
 }

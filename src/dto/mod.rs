@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod payments;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MerchantView {
     pub id: String,

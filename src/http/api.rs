@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
 use tower_sessions::Session;
@@ -18,7 +18,57 @@ use crate::oauth::scope::Scopes;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/me", get(me))
+    Router::new()
+        .route("/api/me", get(me))
+        .merge(super::customers::router())
+        // unknown API paths and methods answer in JSON, never with the HTML 404 page
+        .route("/api/{*rest}", any(unknown_endpoint))
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+async fn unknown_endpoint() -> AppError {
+    AppError::NotFound("No such API endpoint.".into())
+}
+
+async fn method_not_allowed() -> Response {
+    let mut res =
+        AppError::BadRequest("This endpoint does not accept that method.".into()).into_response();
+    *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    res
+}
+
+/// What an API handler can fail with; always a JSON body.
+#[derive(Debug)]
+pub enum ApiError {
+    App(AppError),
+    Scope(InsufficientScope),
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl From<InsufficientScope> for ApiError {
+    fn from(e: InsufficientScope) -> Self {
+        Self::Scope(e)
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::App(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::App(e) => e.into_response(),
+            Self::Scope(e) => e.into_response(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,11 +201,10 @@ impl FromRequestParts<AppState> for ApiCaller {
 async fn me(
     State(state): State<AppState>,
     caller: ApiCaller,
-) -> Result<Json<serde_json::Value>, Response> {
+) -> Result<Json<serde_json::Value>, ApiError> {
     let merchant = crate::accounts::merchant(&state.db, &caller.merchant_id)
-        .await
-        .map_err(IntoResponse::into_response)?
-        .ok_or_else(|| AppError::NotFound.into_response())?;
+        .await?
+        .ok_or_else(AppError::not_found)?;
     let client = match &caller.client_id {
         Some(id) => crate::oauth::clients::get(&state.db, &caller.merchant_id, id)
             .await

@@ -4,12 +4,16 @@
 
 pub mod api;
 pub mod auth_session;
+pub mod connect;
 pub mod csrf;
+pub mod customers;
+pub mod extract;
 pub mod health;
 pub mod oauth;
 pub mod request_meta;
 pub mod security_headers;
 pub mod server_fn_status;
+pub mod webhooks;
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -46,4 +50,18 @@ pub fn escape_html(s: &str) -> String {
         .replace('>', "&gt;")
         .replace('"', "&quot;")
         .replace('\'', "&#39;")
+}
+
+/// `s` as one URL path segment: unreserved and sub-delimiter characters stay, everything else
+/// (including `/`, `?`, `#`, `%` and non-ASCII) is percent-encoded.
+pub fn path_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

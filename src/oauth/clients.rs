@@ -282,7 +282,7 @@ pub async fn update(
         updated_at: now,
     };
     if !db.update_client(&row).await? {
-        return Err(AppError::NotFound);
+        return Err(AppError::not_found());
     }
     get(db, merchant_id, client_id).await
 }
@@ -299,7 +299,7 @@ pub async fn regenerate_secret(
         .set_client_secret(merchant_id, client_id, &hash, now)
         .await?
     {
-        return Err(AppError::NotFound);
+        return Err(AppError::not_found());
     }
     tracing::info!(merchant = %merchant_id, client = %client_id, "client secret regenerated");
     Ok(secret)
@@ -309,14 +309,14 @@ pub async fn delete(db: &Db, merchant_id: &str, client_id: &str) -> Result<(), A
     if db.delete_client(merchant_id, client_id).await? {
         Ok(())
     } else {
-        Err(AppError::NotFound)
+        Err(AppError::not_found())
     }
 }
 
 pub async fn get(db: &Db, merchant_id: &str, client_id: &str) -> Result<Client, AppError> {
     db.merchant_client(merchant_id, client_id)
         .await?
-        .ok_or(AppError::NotFound)?
+        .ok_or_else(AppError::not_found)?
         .try_into()
 }
 

@@ -2,6 +2,7 @@
 //! returns a wire type. All live under `/fn/` (the `/api` prefix belongs to the JSON API).
 
 pub mod auth;
+pub mod connect;
 pub mod oauth;
 
 #[cfg(feature = "ssr")]

@@ -76,3 +76,88 @@ pub fn TextField(
 }
 
 pub const BUTTON: &str = "inline-flex justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50";
+
+/// Unix seconds as `2026-11-24 22:10 UTC` (the same on server and browser, so hydration agrees).
+pub fn format_time(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+/// Unix seconds as `2026-11-24`.
+pub fn format_date(secs: i64) -> String {
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// An amount in the currency's smallest unit, e.g. `20.00 USD`.
+pub fn format_amount(amount: Option<i64>, currency: &str) -> String {
+    match amount {
+        Some(a) => {
+            let zero_decimal = matches!(
+                currency.to_ascii_lowercase().as_str(),
+                "bif"
+                    | "clp"
+                    | "djf"
+                    | "gnf"
+                    | "jpy"
+                    | "kmf"
+                    | "krw"
+                    | "mga"
+                    | "pyg"
+                    | "rwf"
+                    | "ugx"
+                    | "vnd"
+                    | "vuv"
+                    | "xaf"
+                    | "xof"
+                    | "xpf"
+            );
+            if zero_decimal {
+                format!("{a} {}", currency.to_uppercase())
+            } else {
+                format!(
+                    "{}{}.{:02} {}",
+                    if a < 0 { "-" } else { "" },
+                    a.abs() / 100,
+                    a.abs() % 100,
+                    currency.to_uppercase()
+                )
+            }
+        }
+        None => "—".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_amounts_read_like_people_write_them() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_time(1_795_560_600), "2026-11-24 22:50 UTC");
+        assert_eq!(format_date(951_782_400), "2000-02-29");
+        assert_eq!(format_amount(Some(2000), "usd"), "20.00 USD");
+        assert_eq!(format_amount(Some(500), "jpy"), "500 JPY");
+        assert_eq!(format_amount(None, "usd"), "—");
+    }
+}

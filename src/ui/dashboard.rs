@@ -63,15 +63,6 @@ fn Placeholder(title: &'static str, children: Children) -> impl IntoView {
 }
 
 #[component]
-pub fn ConnectTab() -> impl IntoView {
-    view! {
-        <Placeholder title="Connect">
-            <p>"Authorize subgate on your Stripe account with Stripe Connect, see the connected account, and revoke access at any time."</p>
-        </Placeholder>
-    }
-}
-
-#[component]
 pub fn SsoTab() -> impl IntoView {
     view! {
         <Placeholder title="SSO">

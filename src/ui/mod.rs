@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod components;
+pub mod connect;
 pub mod dashboard;
 pub mod home;
 pub mod oauth;

@@ -9,10 +9,16 @@ use reqwest::header::{HeaderMap, ACCEPT, ORIGIN};
 use reqwest::{redirect, Response};
 use sqlx::{Connection, Executor};
 use subgate::clock::Clock;
-use subgate::config::{Config, Environment};
+use subgate::config::{Config, Environment, StripeConfig};
 use subgate::crypto::SecretKey;
+use subgate::payments::gateways::stripe::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use subgate::startup::Application;
 use tokio::net::TcpListener;
+
+/// The platform credentials the test apps and their Stripe simulators share.
+pub const STRIPE_KEY: &str = "sk_test_subgate_tests_0123456789";
+pub const STRIPE_CLIENT_ID: &str = "ca_subgate_tests";
+pub const WEBHOOK_SECRET: &str = "whsec_subgate_tests_current";
 
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
@@ -23,11 +29,21 @@ pub struct TestApp {
     pub data_dir: PathBuf,
     pub db: subgate::db::Db,
     pub state: subgate::state::AppState,
+    /// This app's own Stripe simulator, on another loopback port.
+    pub stripe: SimulatorHandle,
 }
 
 pub struct Options {
     pub environment: Environment,
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Secrets the app accepts webhooks signed with.
+    pub webhook_secrets: Vec<String>,
+    /// Secrets the simulator signs its webhooks with (one v1 each).
+    pub simulator_signs_with: Vec<String>,
+    /// Whether the simulator delivers webhooks to the app at all.
+    pub simulator_webhooks: bool,
+    /// Per-attempt timeout of the app's Stripe calls.
+    pub stripe_timeout: std::time::Duration,
 }
 
 impl Default for Options {
@@ -35,6 +51,10 @@ impl Default for Options {
         Self {
             environment: Environment::Development,
             trusted_proxies: vec![],
+            webhook_secrets: vec![WEBHOOK_SECRET.into()],
+            simulator_signs_with: vec![WEBHOOK_SECRET.into()],
+            simulator_webhooks: true,
+            stripe_timeout: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -89,6 +109,29 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let database_url = fresh_database_url(&data_dir).await;
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let clock = Clock::system();
+    let stripe = Simulator::spawn(SimulatorConfig {
+        secret_key: STRIPE_KEY.into(),
+        client_id: STRIPE_CLIENT_ID.into(),
+        public_base: String::new(),
+        webhook_url: options
+            .simulator_webhooks
+            .then(|| format!("http://{addr}/webhooks/stripe")),
+        webhook_secrets: options.simulator_signs_with.clone(),
+        state_file: None,
+        seed_demo_data: true,
+        clock: clock.clone(),
+    })
+    .await
+    .expect("Stripe simulator");
+    let secrets: Vec<&str> = options.webhook_secrets.iter().map(String::as_str).collect();
+    let mut stripe_config = StripeConfig::platform(
+        STRIPE_KEY,
+        STRIPE_CLIENT_ID,
+        &stripe.base_url.parse().expect("simulator url"),
+        &secrets,
+    );
+    stripe_config.timeout = options.stripe_timeout;
     let production = options.environment == Environment::Production;
     let public_url = if production {
         format!("https://{addr}")
@@ -103,6 +146,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         environment: options.environment,
         trusted_proxies: options.trusted_proxies,
         data_dir: data_dir.clone(),
+        stripe: stripe_config,
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("subgate")
@@ -110,7 +154,6 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let clock = Clock::system();
     let app = Application::with_listener(config, leptos_options, clock.clone(), listener)
         .await
         .expect("build app");
@@ -125,6 +168,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         data_dir,
         db,
         state,
+        stripe,
     }
 }
 
@@ -265,4 +309,125 @@ pub async fn error_of(res: Response) -> (u16, serde_json::Value) {
         .await
         .unwrap_or(serde_json::Value::Null);
     (status, body)
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .ok()?
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+impl TestApp {
+    /// The logged-in merchant's id.
+    pub async fn merchant_id(&self) -> String {
+        let me: serde_json::Value = self
+            .client
+            .get(self.url("/fn/current_merchant"))
+            .send()
+            .await
+            .expect("current merchant")
+            .json()
+            .await
+            .expect("json");
+        me["id"].as_str().expect("logged in").to_string()
+    }
+
+    /// Signs a new merchant up (and in); returns it.
+    pub async fn signed_up(&self) -> Merchant {
+        let m = Merchant::generate();
+        assert_eq!(self.sign_up(&m).await.status().as_u16(), 200);
+        m
+    }
+
+    /// "Connect with Stripe": the authorize URL the tab sends the browser to.
+    pub async fn start_connect(&self) -> String {
+        let res = self.call_fn("start_connect", &[]).await;
+        assert_eq!(res.status().as_u16(), 200, "start_connect");
+        res.json::<String>().await.expect("authorize url")
+    }
+
+    /// The connection as the Connect tab shows it.
+    pub async fn connection(&self) -> serde_json::Value {
+        self.client
+            .get(self.url("/fn/connection_status"))
+            .send()
+            .await
+            .expect("connection status")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// Stripe's redirect back to subgate, as the browser follows it.
+    pub async fn connect_callback(&self, query: &str) -> Response {
+        self.get_page(&format!("/connect/stripe/callback?{query}"))
+            .await
+    }
+
+    /// Connects the logged-in merchant's (simulated) Stripe account the way the tab does:
+    /// start, Stripe approves, the browser comes back. Returns the account id.
+    pub async fn connect_stripe(&self, m: &Merchant) -> String {
+        let url = self.start_connect().await;
+        let state = query_param(&url, "state").expect("state in the authorize url");
+        let code = self
+            .stripe
+            .simulator
+            .approve_authorization(&m.business_name, &m.email);
+        let res = self
+            .connect_callback(&format!("code={code}&scope=read_write&state={state}"))
+            .await;
+        assert_eq!(res.status().as_u16(), 303);
+        let connection = self.connection().await;
+        assert_eq!(connection["state"], "connected", "{connection}");
+        connection["account_id"]
+            .as_str()
+            .expect("account id")
+            .to_string()
+    }
+
+    /// A bearer token of the logged-in merchant, from a new confidential client allowed `scope`.
+    pub async fn bearer(&self, scope: &str) -> String {
+        use subgate::oauth::clients::{self, ClientInput};
+        let merchant_id = self.merchant_id().await;
+        let api = self.state.config.api_audience();
+        let input = ClientInput::parse("Backend", "confidential", &[], scope, &[], &api)
+            .expect("valid client");
+        let (client, secret) = clients::create(
+            &self.db,
+            &self.state.client_secrets,
+            &merchant_id,
+            input,
+            self.clock.now(),
+        )
+        .await
+        .expect("create client");
+        let res = browser()
+            .post(self.url("/o/token/"))
+            .basic_auth(&client.id, secret.map(|s| s.0))
+            .form(&[("grant_type", "client_credentials"), ("audience", &api)])
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(res.status().as_u16(), 200);
+        let body: serde_json::Value = res.json().await.expect("json");
+        body["access_token"].as_str().expect("token").to_string()
+    }
+
+    /// An API request with a bearer token (and a JSON body when given).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Response {
+        let mut req = browser().request(method, self.url(path)).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("API request")
+    }
 }

@@ -6,4 +6,5 @@ mod auth;
 mod cli;
 mod helpers;
 mod oauth;
+mod payments;
 mod security;

@@ -104,6 +104,7 @@ async fn production_refuses_plain_http() {
     let app = spawn_app_with(Options {
         environment: Environment::Production,
         trusted_proxies: vec![],
+        ..Options::default()
     })
     .await;
     let res = app
@@ -147,6 +148,7 @@ async fn production_behind_a_trusted_proxy_serves_https_with_secure_cookies() {
     let app = spawn_app_with(Options {
         environment: Environment::Production,
         trusted_proxies: vec![loopback()],
+        ..Options::default()
     })
     .await;
     let res = app

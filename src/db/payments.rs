@@ -1,0 +1,662 @@
+//! Payments tables: gateway connections, customers, the subscription mirror, webhook events and
+//! idempotent responses. Every merchant-facing query is scoped by `merchant_id`; the only
+//! cross-merchant lookups are by gateway account id, for webhooks, which carry no merchant.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{affected, is_unique_violation, Db};
+use crate::payments::gateway::{Subscription, SubscriptionItem, SubscriptionStatus, WebhookEvent};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionRow {
+    pub merchant_id: String,
+    pub gateway: String,
+    pub account_id: String,
+    pub livemode: bool,
+    pub scope: String,
+    pub business_name: Option<String>,
+    pub connected_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoked_by: Option<String>,
+    pub last_webhook_at: Option<i64>,
+}
+
+impl ConnectionRow {
+    pub fn is_active(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}
+
+fn connection_from_row(row: &AnyRow) -> Result<ConnectionRow, sqlx::Error> {
+    Ok(ConnectionRow {
+        merchant_id: row.try_get("merchant_id")?,
+        gateway: row.try_get("gateway")?,
+        account_id: row.try_get("account_id")?,
+        livemode: row.try_get::<i64, _>("livemode")? != 0,
+        scope: row.try_get("scope")?,
+        business_name: row.try_get("business_name")?,
+        connected_at: row.try_get("connected_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+        revoked_by: row.try_get("revoked_by")?,
+        last_webhook_at: row.try_get("last_webhook_at")?,
+    })
+}
+
+const CONNECTION_COLUMNS: &str = "merchant_id, gateway, account_id, livemode, scope, business_name, connected_at, revoked_at, revoked_by, last_webhook_at";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerRow {
+    pub merchant_id: String,
+    pub subscriber_id: String,
+    pub customer_id: String,
+    pub account_id: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub synced_at: Option<i64>,
+}
+
+fn customer_from_row(row: &AnyRow) -> Result<CustomerRow, sqlx::Error> {
+    Ok(CustomerRow {
+        merchant_id: row.try_get("merchant_id")?,
+        subscriber_id: row.try_get("subscriber_id")?,
+        customer_id: row.try_get("customer_id")?,
+        account_id: row.try_get("account_id")?,
+        email: row.try_get("email")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        synced_at: row.try_get("synced_at")?,
+    })
+}
+
+const CUSTOMER_COLUMNS: &str =
+    "merchant_id, subscriber_id, customer_id, account_id, email, created_at, updated_at, synced_at";
+
+/// What an upsert of a customer did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpsertCustomerError {
+    /// The gateway customer is already linked to another of the merchant's subscribers.
+    #[error("customer already linked to subscriber {0}")]
+    CustomerTaken(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A mirrored subscription with the subscriber it belongs to and when it was last synced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    pub subscription: Subscription,
+    pub subscriber_id: Option<String>,
+    pub synced_at: i64,
+}
+
+fn subscription_from_row(row: &AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
+    let items: String = row.try_get("items")?;
+    let items: Vec<SubscriptionItem> =
+        serde_json::from_str(&items).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let status: String = row.try_get("status")?;
+    Ok(SubscriptionRow {
+        subscription: Subscription {
+            id: row.try_get("id")?,
+            customer_id: row.try_get("customer_id")?,
+            status: SubscriptionStatus::parse(&status),
+            cancel_at_period_end: row.try_get::<i64, _>("cancel_at_period_end")? != 0,
+            cancel_at: row.try_get("cancel_at")?,
+            canceled_at: row.try_get("canceled_at")?,
+            current_period_end: row.try_get("current_period_end")?,
+            trial_end: row.try_get("trial_end")?,
+            created: row.try_get("created")?,
+            items,
+        },
+        subscriber_id: row.try_get("subscriber_id")?,
+        synced_at: row.try_get("synced_at")?,
+    })
+}
+
+const SUBSCRIPTION_COLUMNS: &str = "s.id, s.customer_id, s.status, s.cancel_at_period_end, s.cancel_at, s.canceled_at, s.current_period_end, s.trial_end, s.created, s.items, s.synced_at, c.subscriber_id";
+
+/// The upsert that keeps the newest state: a row is only overwritten by a state at least as new.
+const UPSERT_SUBSCRIPTION: &str = "INSERT INTO subscriptions (merchant_id, id, customer_id, status, cancel_at_period_end, cancel_at, canceled_at, current_period_end, trial_end, created, items, source_time, synced_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     ON CONFLICT (merchant_id, id) DO UPDATE SET
+       customer_id = excluded.customer_id, status = excluded.status,
+       cancel_at_period_end = excluded.cancel_at_period_end, cancel_at = excluded.cancel_at,
+       canceled_at = excluded.canceled_at, current_period_end = excluded.current_period_end,
+       trial_end = excluded.trial_end, created = excluded.created, items = excluded.items,
+       source_time = excluded.source_time, synced_at = excluded.synced_at
+     WHERE subscriptions.source_time <= excluded.source_time";
+
+fn items_json(items: &[SubscriptionItem]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// A stored webhook event that still has to be applied.
+#[derive(Debug, Clone)]
+pub struct PendingEvent {
+    pub id: String,
+    pub gateway: String,
+    pub payload: String,
+    pub attempts: i64,
+}
+
+/// A response stored under an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    pub request_hash: String,
+    pub status: u16,
+    pub body: String,
+}
+
+impl Db {
+    // -----------------------------------------------------------------------------------------
+    // connections
+
+    pub async fn connection(
+        &self,
+        merchant_id: &str,
+    ) -> Result<Option<ConnectionRow>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {CONNECTION_COLUMNS} FROM gateway_connections WHERE merchant_id = $1"
+        ))
+        .bind(merchant_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(connection_from_row)
+        .transpose()
+    }
+
+    /// Records a (re)connection; a previous revocation is forgotten.
+    pub async fn save_connection(&self, c: &ConnectionRow) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO gateway_connections (merchant_id, gateway, account_id, livemode, scope, business_name, connected_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (merchant_id) DO UPDATE SET
+               gateway = excluded.gateway, account_id = excluded.account_id, livemode = excluded.livemode,
+               scope = excluded.scope, business_name = excluded.business_name,
+               connected_at = excluded.connected_at, revoked_at = NULL, revoked_by = NULL",
+        )
+        .bind(&c.merchant_id)
+        .bind(&c.gateway)
+        .bind(&c.account_id)
+        .bind(i64::from(c.livemode))
+        .bind(&c.scope)
+        .bind(&c.business_name)
+        .bind(c.connected_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Marks the merchant's connection revoked; false when there was no active one.
+    pub async fn revoke_connection(
+        &self,
+        merchant_id: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE gateway_connections SET revoked_at = $1, revoked_by = $2
+             WHERE merchant_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(merchant_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(affected(r) == 1)
+    }
+
+    /// Revokes every active connection to a gateway account (revoked on the gateway's side);
+    /// returns how many there were.
+    pub async fn revoke_account_connections(
+        &self,
+        gateway: &str,
+        account_id: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<u64, sqlx::Error> {
+        let r = sqlx::query(
+            "UPDATE gateway_connections SET revoked_at = $1, revoked_by = $2
+             WHERE gateway = $3 AND account_id = $4 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(by)
+        .bind(gateway)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(affected(r))
+    }
+
+    pub async fn touch_connection_webhook(
+        &self,
+        gateway: &str,
+        account_id: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE gateway_connections SET last_webhook_at = $1 WHERE gateway = $2 AND account_id = $3",
+        )
+        .bind(now)
+        .bind(gateway)
+        .bind(account_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // customers
+
+    /// Creates or updates the merchant's customer keyed by `subscriber_id`.
+    pub async fn upsert_customer(&self, c: &CustomerRow) -> Result<Upserted, UpsertCustomerError> {
+        let mut tx = self.pool.begin().await?;
+        let taken: Option<String> = sqlx::query(
+            "SELECT subscriber_id FROM customers WHERE merchant_id = $1 AND customer_id = $2 AND subscriber_id <> $3",
+        )
+        .bind(&c.merchant_id)
+        .bind(&c.customer_id)
+        .bind(&c.subscriber_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| r.try_get("subscriber_id"))
+        .transpose()?;
+        if let Some(other) = taken {
+            return Err(UpsertCustomerError::CustomerTaken(other));
+        }
+        let updated = sqlx::query(
+            "UPDATE customers SET customer_id = $1, account_id = $2, email = $3, updated_at = $4, synced_at = $5
+             WHERE merchant_id = $6 AND subscriber_id = $7",
+        )
+        .bind(&c.customer_id)
+        .bind(&c.account_id)
+        .bind(&c.email)
+        .bind(c.updated_at)
+        .bind(c.synced_at)
+        .bind(&c.merchant_id)
+        .bind(&c.subscriber_id)
+        .execute(&mut *tx)
+        .await?;
+        let outcome = if affected(updated) == 1 {
+            Upserted::Updated
+        } else {
+            sqlx::query(&format!(
+                "INSERT INTO customers ({CUSTOMER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ))
+            .bind(&c.merchant_id)
+            .bind(&c.subscriber_id)
+            .bind(&c.customer_id)
+            .bind(&c.account_id)
+            .bind(&c.email)
+            .bind(c.created_at)
+            .bind(c.updated_at)
+            .bind(c.synced_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    // a concurrent push of the same customer under another subscriber won
+                    UpsertCustomerError::CustomerTaken(String::new())
+                } else {
+                    e.into()
+                }
+            })?;
+            Upserted::Created
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    pub async fn customer(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &str,
+    ) -> Result<Option<CustomerRow>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE merchant_id = $1 AND subscriber_id = $2"
+        ))
+        .bind(merchant_id)
+        .bind(subscriber_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(customer_from_row)
+        .transpose()
+    }
+
+    /// Up to `limit` customers after `after` (a subscriber id), ordered by subscriber id.
+    pub async fn customers_page(
+        &self,
+        merchant_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<CustomerRow>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {CUSTOMER_COLUMNS} FROM customers WHERE merchant_id = $1 AND subscriber_id > $2
+             ORDER BY subscriber_id LIMIT $3"
+        ))
+        .bind(merchant_id)
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(customer_from_row)
+        .collect()
+    }
+
+    pub async fn customer_count(&self, merchant_id: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query("SELECT COUNT(*) AS n FROM customers WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")
+    }
+
+    /// Deletes the customer and its mirrored subscriptions; false if there was none.
+    pub async fn delete_customer(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "DELETE FROM subscriptions WHERE merchant_id = $1 AND customer_id IN
+               (SELECT customer_id FROM customers WHERE merchant_id = $1 AND subscriber_id = $2)",
+        )
+        .bind(merchant_id)
+        .bind(subscriber_id)
+        .execute(&mut *tx)
+        .await?;
+        let r = sqlx::query("DELETE FROM customers WHERE merchant_id = $1 AND subscriber_id = $2")
+            .bind(merchant_id)
+            .bind(subscriber_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(affected(r) == 1)
+    }
+
+    /// The merchants (with an active connection to the account) that linked this gateway customer.
+    pub async fn merchants_with_customer(
+        &self,
+        gateway: &str,
+        account_id: &str,
+        customer_id: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query(
+            "SELECT c.merchant_id FROM customers c
+             JOIN gateway_connections g ON g.merchant_id = c.merchant_id
+             WHERE g.gateway = $1 AND g.account_id = $2 AND g.revoked_at IS NULL
+               AND c.account_id = $2 AND c.customer_id = $3",
+        )
+        .bind(gateway)
+        .bind(account_id)
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("merchant_id"))
+        .collect()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // subscription mirror
+
+    /// Replaces the mirror of one customer's subscriptions with a fresh pull from the gateway.
+    pub async fn replace_subscriptions(
+        &self,
+        merchant_id: &str,
+        customer_id: &str,
+        subscriptions: &[Subscription],
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM subscriptions WHERE merchant_id = $1 AND customer_id = $2")
+            .bind(merchant_id)
+            .bind(customer_id)
+            .execute(&mut *tx)
+            .await?;
+        for s in subscriptions {
+            bind_subscription(sqlx::query(UPSERT_SUBSCRIPTION), merchant_id, s, now, now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "UPDATE customers SET synced_at = $1 WHERE merchant_id = $2 AND customer_id = $3",
+        )
+        .bind(now)
+        .bind(merchant_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Stores a subscription's state as of `source_time`, unless a newer one is stored already.
+    pub async fn upsert_subscription(
+        &self,
+        merchant_id: &str,
+        s: &Subscription,
+        source_time: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        bind_subscription(
+            sqlx::query(UPSERT_SUBSCRIPTION),
+            merchant_id,
+            s,
+            source_time,
+            now,
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn customer_subscriptions(
+        &self,
+        merchant_id: &str,
+        customer_id: &str,
+    ) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
+             LEFT JOIN customers c ON c.merchant_id = s.merchant_id AND c.customer_id = s.customer_id
+             WHERE s.merchant_id = $1 AND s.customer_id = $2
+             ORDER BY s.created DESC, s.id"
+        ))
+        .bind(merchant_id)
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(subscription_from_row)
+        .collect()
+    }
+
+    pub async fn subscription(
+        &self,
+        merchant_id: &str,
+        subscription_id: &str,
+    ) -> Result<Option<SubscriptionRow>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
+             LEFT JOIN customers c ON c.merchant_id = s.merchant_id AND c.customer_id = s.customer_id
+             WHERE s.merchant_id = $1 AND s.id = $2"
+        ))
+        .bind(merchant_id)
+        .bind(subscription_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(subscription_from_row)
+        .transpose()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // webhook events
+
+    /// Stores an event; false when it was stored before (a redelivery).
+    pub async fn insert_webhook_event(
+        &self,
+        gateway: &str,
+        event: &WebhookEvent,
+        payload: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let r = sqlx::query(
+            "INSERT INTO webhook_events (id, gateway, event_type, account_id, created, payload, received_at, attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(&event.id)
+        .bind(gateway)
+        .bind(&event.event_type)
+        .bind(&event.account_id)
+        .bind(event.created)
+        .bind(payload)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(affected(r) == 1)
+    }
+
+    pub async fn webhook_event_processed(&self, id: &str, now: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE webhook_events SET processed_at = $1, attempts = attempts + 1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn webhook_event_failed(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE webhook_events SET attempts = attempts + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Events stored but not applied (the server failed in between), oldest first.
+    pub async fn pending_webhook_events(
+        &self,
+        received_before: i64,
+        max_attempts: i64,
+        limit: i64,
+    ) -> Result<Vec<PendingEvent>, sqlx::Error> {
+        sqlx::query(
+            "SELECT id, gateway, payload, attempts FROM webhook_events
+             WHERE processed_at IS NULL AND received_at < $1 AND attempts < $2
+             ORDER BY received_at LIMIT $3",
+        )
+        .bind(received_before)
+        .bind(max_attempts)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(PendingEvent {
+                id: r.try_get("id")?,
+                gateway: r.try_get("gateway")?,
+                payload: r.try_get("payload")?,
+                attempts: r.try_get("attempts")?,
+            })
+        })
+        .collect()
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // idempotency keys
+
+    pub async fn stored_response(
+        &self,
+        merchant_id: &str,
+        key: &str,
+    ) -> Result<Option<StoredResponse>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT request_hash, status, body FROM idempotency_keys WHERE merchant_id = $1 AND idem_key = $2",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(StoredResponse {
+                request_hash: r.try_get("request_hash")?,
+                status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(200),
+                body: r.try_get("body")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Stores the response for the key unless a concurrent request stored one first.
+    pub async fn store_response(
+        &self,
+        merchant_id: &str,
+        key: &str,
+        response: &StoredResponse,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (merchant_id, idem_key, request_hash, status, body, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (merchant_id, idem_key) DO NOTHING",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .bind(&response.request_hash)
+        .bind(i64::from(response.status))
+        .bind(&response.body)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets idempotency keys and processed webhook events older than `before`.
+    pub async fn purge_payments_history(&self, before: i64) -> Result<u64, sqlx::Error> {
+        let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        let events = sqlx::query(
+            "DELETE FROM webhook_events WHERE processed_at IS NOT NULL AND received_at < $1",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?;
+        Ok(affected(keys) + affected(events))
+    }
+}
+
+fn bind_subscription<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    merchant_id: &'q str,
+    s: &'q Subscription,
+    source_time: i64,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(merchant_id)
+        .bind(&s.id)
+        .bind(&s.customer_id)
+        .bind(s.status.as_str())
+        .bind(i64::from(s.cancel_at_period_end))
+        .bind(s.cancel_at)
+        .bind(s.canceled_at)
+        .bind(s.current_period_end)
+        .bind(s.trial_end)
+        .bind(s.created)
+        .bind(items_json(&s.items))
+        .bind(source_time)
+        .bind(now)
+}

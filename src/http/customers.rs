@@ -1,0 +1,398 @@
+//! The customers and subscriptions API: `/api/customers…`, `/api/subscriptions/{id}` and the
+//! Riverty-compatible `/subscription/v1/clients/{client_id}/subscriptions/{id}`. Thin: parse,
+//! check the caller's scope, call `crate::payments`, shape the answer. Every call is scoped to
+//! the caller's merchant.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde::Deserialize;
+
+use super::api::{ApiCaller, ApiError};
+use super::extract::{json_body, ApiJson, ApiPath, ApiQuery};
+use super::path_segment;
+use crate::crypto::sha256_hex;
+use crate::db::payments::{CustomerRow, StoredResponse, SubscriptionRow, Upserted};
+use crate::dto::payments::{
+    CustomerPage, CustomerView, PortalSessionRequest, PortalSessionView, PushCustomer,
+    SubscriptionItemView, SubscriptionList, SubscriptionStatus, SubscriptionView,
+};
+use crate::error::AppError;
+use crate::payments::customers::{parse_email, CustomerId, ReturnUrl, SubscriberId};
+use crate::state::AppState;
+
+pub const DEFAULT_PAGE: i64 = 20;
+pub const MAX_PAGE: i64 = 100;
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/customers", post(push_customer).get(list_customers))
+        .route(
+            "/api/customers/{subscriber_id}",
+            get(get_customer).delete(delete_customer),
+        )
+        .route(
+            "/api/customers/{subscriber_id}/subscriptions",
+            get(customer_subscriptions),
+        )
+        .route(
+            "/api/customers/{subscriber_id}/portal-session",
+            post(portal_session),
+        )
+        .route("/api/subscriptions/{subscription_id}", get(subscription))
+        .route(
+            "/subscription/v1/clients/{client_id}/subscriptions/{subscription_id}",
+            get(riverty_subscription),
+        )
+}
+
+// ---------------------------------------------------------------------------------------------
+// views
+
+pub fn customer_url(subscriber_id: &str) -> String {
+    format!("/api/customers/{}", path_segment(subscriber_id))
+}
+
+pub fn customer_view(c: &CustomerRow) -> CustomerView {
+    let url = customer_url(&c.subscriber_id);
+    CustomerView {
+        subscriber_id: c.subscriber_id.clone(),
+        customer_id: c.customer_id.clone(),
+        email: c.email.clone(),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        synced_at: c.synced_at,
+        subscriptions_url: format!("{url}/subscriptions"),
+        url,
+    }
+}
+
+pub fn subscription_view(row: &SubscriptionRow) -> SubscriptionView {
+    let s = &row.subscription;
+    SubscriptionView {
+        id: s.id.clone(),
+        subscriber_id: row.subscriber_id.clone(),
+        customer_id: s.customer_id.clone(),
+        status: s.status,
+        cancel_at_period_end: s.cancel_at_period_end,
+        cancel_at: s.cancel_at,
+        canceled_at: s.canceled_at,
+        current_period_end: s.current_period_end,
+        trial_end: s.trial_end,
+        created: s.created,
+        items: s
+            .items
+            .iter()
+            .map(|i| SubscriptionItemView {
+                id: i.id.clone(),
+                price_id: i.price_id.clone(),
+                product_id: i.product_id.clone(),
+                product_name: i.product_name.clone(),
+                unit_amount: i.unit_amount,
+                currency: i.currency.clone(),
+                interval: i.interval.clone(),
+                interval_count: i.interval_count,
+                quantity: i.quantity,
+                current_period_end: i.current_period_end,
+            })
+            .collect(),
+        synced_at: row.synced_at,
+        url: format!("/api/subscriptions/{}", path_segment(&s.id)),
+    }
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// customers
+
+/// `POST /api/customers`: 201 when the subscriber is new, 200 when it was updated. An
+/// `Idempotency-Key` replays the first answer for the same body and refuses another body.
+async fn push_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require("customers:write")?;
+    let key = idempotency_key(&headers)?;
+    let request_hash = sha256_hex(&body);
+    if let Some(key) = &key {
+        if let Some(stored) = state.db.stored_response(&caller.merchant_id, key).await? {
+            return replay(stored, &request_hash);
+        }
+    }
+    let input: PushCustomer = json_body(&headers, &body)?;
+    let subscriber = SubscriberId::parse(&input.subscriber_id)?;
+    let customer = CustomerId::parse(&input.customer_id)?;
+    let email = parse_email(input.email.as_deref())?;
+    let now = state.clock.now();
+    let (row, outcome) = state
+        .payments
+        .push_customer(&caller.merchant_id, &subscriber, &customer, email, now)
+        .await?;
+    let status = match outcome {
+        Upserted::Created => StatusCode::CREATED,
+        Upserted::Updated => StatusCode::OK,
+    };
+    let view = customer_view(&row);
+    let body = serde_json::to_string(&view).map_err(|_| AppError::Internal)?;
+    if let Some(key) = &key {
+        let stored = StoredResponse {
+            request_hash,
+            status: status.as_u16(),
+            body: body.clone(),
+        };
+        state
+            .db
+            .store_response(&caller.merchant_id, key, &stored, now)
+            .await?;
+    }
+    let mut res = json_response(status, body);
+    if let Ok(location) = HeaderValue::from_str(&view.url) {
+        res.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(res)
+}
+
+/// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, AppError> {
+    let Some(value) = headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            AppError::BadRequest("Idempotency-Key: 1 to 255 visible ASCII characters.".into())
+        })?;
+    Ok(Some(key.to_string()))
+}
+
+fn replay(stored: StoredResponse, request_hash: &str) -> Result<Response, ApiError> {
+    if !crate::crypto::constant_time_eq(stored.request_hash.as_bytes(), request_hash.as_bytes()) {
+        return Err(AppError::validation(
+            "This Idempotency-Key was already used with a different request body.",
+        )
+        .into());
+    }
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut res = json_response(status, stored.body);
+    res.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/customers`: a page at a time, ordered by subscriber id.
+async fn list_customers(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<CustomerPage>, ApiError> {
+    caller.require("customers:read")?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AppError::validation(format!("limit: 1 to {MAX_PAGE}.")).into());
+    }
+    let after = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(decode_cursor(c)?),
+    };
+    let (rows, has_more) = state
+        .payments
+        .customers_page(&caller.merchant_id, after.as_deref(), limit)
+        .await?;
+    let next_cursor = has_more
+        .then(|| rows.last().map(|c| B64.encode(&c.subscriber_id)))
+        .flatten();
+    Ok(Json(CustomerPage {
+        next: next_cursor
+            .as_ref()
+            .map(|c| format!("/api/customers?limit={limit}&cursor={c}")),
+        next_cursor,
+        has_more,
+        data: rows.iter().map(customer_view).collect(),
+    }))
+}
+
+fn decode_cursor(cursor: &str) -> Result<String, AppError> {
+    B64.decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| {
+            AppError::BadRequest("cursor: use the next_cursor of a previous page.".into())
+        })
+}
+
+async fn get_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(subscriber_id): ApiPath<String>,
+) -> Result<Json<CustomerView>, ApiError> {
+    caller.require("customers:read")?;
+    let subscriber = SubscriberId::parse(&subscriber_id)?;
+    let row = state
+        .payments
+        .customer(&caller.merchant_id, &subscriber)
+        .await?;
+    Ok(Json(customer_view(&row)))
+}
+
+async fn delete_customer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(subscriber_id): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require("customers:write")?;
+    let subscriber = SubscriberId::parse(&subscriber_id)?;
+    state
+        .payments
+        .delete_customer(&caller.merchant_id, &subscriber)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------------
+// subscriptions
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscriptionsQuery {
+    /// Pull from the gateway before answering.
+    refresh: Option<bool>,
+    /// `all` (the default) or one status.
+    status: Option<String>,
+}
+
+async fn customer_subscriptions(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(subscriber_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SubscriptionsQuery>,
+) -> Result<Json<SubscriptionList>, ApiError> {
+    caller.require("subscriptions:read")?;
+    let subscriber = SubscriberId::parse(&subscriber_id)?;
+    let only = match q.status.as_deref() {
+        None | Some("all") => None,
+        Some(raw) => match SubscriptionStatus::parse(raw) {
+            SubscriptionStatus::Unknown => {
+                return Err(AppError::validation(
+                    "status: all, active, trialing, past_due, canceled, unpaid, paused, incomplete or incomplete_expired.",
+                )
+                .into())
+            }
+            known => Some(known),
+        },
+    };
+    let (customer, rows) = state
+        .payments
+        .subscriptions(
+            &caller.merchant_id,
+            &subscriber,
+            q.refresh.unwrap_or(false),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(SubscriptionList {
+        subscriber_id: customer.subscriber_id,
+        customer_id: customer.customer_id,
+        data: rows
+            .iter()
+            .filter(|r| only.is_none_or(|s| r.subscription.status == s))
+            .map(subscription_view)
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshQuery {
+    refresh: Option<bool>,
+}
+
+async fn subscription(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(subscription_id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RefreshQuery>,
+) -> Result<Json<SubscriptionView>, ApiError> {
+    caller.require("subscriptions:read")?;
+    let row = state
+        .payments
+        .subscription(
+            &caller.merchant_id,
+            &subscription_id,
+            q.refresh.unwrap_or(false),
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(subscription_view(&row)))
+}
+
+/// Riverty's path for the same read; the client in the path must be the token's own.
+async fn riverty_subscription(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath((client_id, subscription_id)): ApiPath<(String, String)>,
+    query: ApiQuery<RefreshQuery>,
+) -> Result<Json<SubscriptionView>, ApiError> {
+    if caller.client_id.as_deref() != Some(client_id.as_str()) {
+        return Err(AppError::Forbidden(
+            "client_id in the path must be the client the access token was issued to.".into(),
+        )
+        .into());
+    }
+    subscription(State(state), caller, ApiPath(subscription_id), query).await
+}
+
+async fn portal_session(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiPath(subscriber_id): ApiPath<String>,
+    ApiJson(input): ApiJson<PortalSessionRequest>,
+) -> Result<(StatusCode, Json<PortalSessionView>), ApiError> {
+    caller.require("portal:write")?;
+    let subscriber = SubscriberId::parse(&subscriber_id)?;
+    let return_url = ReturnUrl::parse(&input.return_url)?;
+    let session = state
+        .payments
+        .portal_session(
+            &caller.merchant_id,
+            &subscriber,
+            &return_url,
+            state.clock.now(),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PortalSessionView {
+            url: session.url,
+            expires_at: session.expires_at,
+        }),
+    ))
+}

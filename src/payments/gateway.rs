@@ -1,0 +1,214 @@
+//! The one interface between subgate and a payment gateway. Everything gateway-specific (URLs,
+//! wire formats, signatures, error codes) lives behind [`PaymentGateway`] in
+//! `gateways/<name>/`; the rest of subgate sees only the neutral types below.
+
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+pub use crate::dto::payments::SubscriptionStatus;
+
+/// What the merchant is sent to the gateway with, to connect their account.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest<'a> {
+    /// Random, bound to the merchant's session; the callback must bring it back.
+    pub state: &'a str,
+    /// Where the gateway sends the merchant back (subgate's callback).
+    pub redirect_uri: &'a str,
+    /// Prefills the gateway's sign-up form.
+    pub email: &'a str,
+    pub business_name: &'a str,
+}
+
+/// A gateway account the merchant connected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedAccount {
+    pub account_id: String,
+    pub livemode: bool,
+    pub scope: String,
+    pub business_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Customer {
+    pub id: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A subscription as subgate mirrors and serves it, whatever the gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub customer_id: String,
+    pub status: SubscriptionStatus,
+    pub cancel_at_period_end: bool,
+    pub cancel_at: Option<i64>,
+    pub canceled_at: Option<i64>,
+    /// The renewal date: the earliest end of the items' current periods.
+    pub current_period_end: Option<i64>,
+    pub trial_end: Option<i64>,
+    pub created: i64,
+    pub items: Vec<SubscriptionItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionItem {
+    pub id: String,
+    pub price_id: String,
+    pub product_id: String,
+    pub product_name: Option<String>,
+    /// In the currency's smallest unit (cents).
+    pub unit_amount: Option<i64>,
+    pub currency: String,
+    /// `day`, `week`, `month` or `year`; `None` for one-off prices.
+    pub interval: Option<String>,
+    pub interval_count: Option<u64>,
+    pub quantity: Option<u64>,
+    pub current_period_start: Option<i64>,
+    pub current_period_end: Option<i64>,
+}
+
+impl Subscription {
+    /// The renewal date, from the items (newer Stripe API versions carry periods per item).
+    pub fn renewal_from_items(items: &[SubscriptionItem]) -> Option<i64> {
+        items.iter().filter_map(|i| i.current_period_end).min()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSession {
+    pub url: String,
+    /// After this the gateway no longer lets a first visit in.
+    pub expires_at: i64,
+}
+
+/// A verified webhook event, reduced to what subgate acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEvent {
+    pub id: String,
+    pub event_type: String,
+    /// The connected account it happened on (`None` for the platform's own events).
+    pub account_id: Option<String>,
+    pub created: i64,
+    pub action: WebhookAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookAction {
+    /// The merchant revoked subgate's access from the gateway's side.
+    AccountDeauthorized,
+    /// A subscription was created, changed or ended: this is its new state.
+    SubscriptionChanged(Subscription),
+    /// A subscription changed but the event's copy could not be read: fetch it by id.
+    SubscriptionRefetch(String),
+    /// Nothing for subgate to do (an event type it does not use).
+    Ignored,
+}
+
+/// Why a webhook delivery was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebhookError {
+    #[error("missing or malformed signature header")]
+    MissingSignature,
+    #[error("no signature matches any configured secret")]
+    BadSignature,
+    #[error("the signature's timestamp is outside the tolerance")]
+    Stale,
+    #[error("malformed event: {0}")]
+    Malformed(String),
+}
+
+/// What can go wrong talking to a gateway, in terms the API can answer with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The object does not exist on the connected account (or was deleted).
+    #[error("{0}")]
+    NotFound(String),
+    /// The platform no longer has access to the connected account.
+    #[error("access to the connected account was revoked")]
+    AccessRevoked,
+    /// The connected account has no customer portal set up.
+    #[error("{0}")]
+    PortalNotConfigured(String),
+    /// The gateway refused the request itself (our input); its message is meant for people.
+    #[error("{message}")]
+    Rejected {
+        message: String,
+        request_id: Option<String>,
+    },
+    /// A payment problem (card declined, …).
+    #[error("{message}")]
+    PaymentRequired {
+        message: String,
+        request_id: Option<String>,
+    },
+    /// The OAuth exchange was refused (bad or used code, …).
+    #[error("{error}: {description}")]
+    OAuth { error: String, description: String },
+    /// The gateway failed, was rate-limiting past our retries, or answered nonsense.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error("the payment gateway did not answer in time")]
+    Timeout,
+}
+
+/// A payment gateway. Stripe is the first; each implementation lives in `gateways/<name>/`.
+#[async_trait]
+pub trait PaymentGateway: Send + Sync + 'static {
+    /// Short machine name, stored with connections and events: `stripe`.
+    fn name(&self) -> &'static str;
+    /// For people: "Stripe".
+    fn display_name(&self) -> &'static str;
+    /// The gateway API version subgate is pinned to.
+    fn api_version(&self) -> &'static str;
+    /// True when this is subgate's built-in simulator, not the real gateway.
+    fn simulated(&self) -> bool;
+
+    /// Where to send the merchant's browser to connect their account.
+    fn connect_url(&self, request: &ConnectRequest<'_>) -> String;
+    /// Trades the callback's code for the connected account.
+    async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<ConnectedAccount, GatewayError>;
+    /// Revokes subgate's access to the account. Already revoked counts as done.
+    async fn revoke(&self, account_id: &str) -> Result<(), GatewayError>;
+
+    async fn fetch_customer(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+    ) -> Result<Customer, GatewayError>;
+    /// Every subscription of the customer, canceled ones included.
+    async fn list_subscriptions(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+    ) -> Result<Vec<Subscription>, GatewayError>;
+    async fn fetch_subscription(
+        &self,
+        account_id: &str,
+        subscription_id: &str,
+    ) -> Result<Subscription, GatewayError>;
+    async fn create_portal_session(
+        &self,
+        account_id: &str,
+        customer_id: &str,
+        return_url: &str,
+    ) -> Result<PortalSession, GatewayError>;
+
+    /// Checks that a webhook delivery really comes from the gateway. `now` is unix seconds.
+    fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(), WebhookError>;
+    /// Reads a verified (or stored) event body.
+    fn parse_event(&self, body: &[u8]) -> Result<WebhookEvent, WebhookError>;
+}

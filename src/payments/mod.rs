@@ -1,0 +1,522 @@
+//! Payments: the merchant's connection to their payment gateway, the customers their backend
+//! pushes (keyed by the merchant's own subscriber id), and a local mirror of those customers'
+//! subscriptions, kept fresh by webhooks, so reads answer from the database. Everything here is
+//! gateway-neutral: it talks to a [`PaymentGateway`] and never to Stripe directly. Time is a
+//! parameter (`now`, unix seconds).
+
+pub mod customers;
+pub mod gateway;
+pub mod gateways;
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+
+use self::customers::{CustomerId, ReturnUrl, SubscriberId};
+use self::gateway::{
+    ConnectRequest, ConnectedAccount, GatewayError, PaymentGateway, PortalSession, WebhookAction,
+    WebhookError, WebhookEvent,
+};
+use crate::db::payments::{
+    ConnectionRow, CustomerRow, SubscriptionRow, UpsertCustomerError, Upserted,
+};
+use crate::db::Db;
+use crate::error::AppError;
+
+/// Who revoked a connection.
+pub const REVOKED_BY_MERCHANT: &str = "merchant";
+pub const REVOKED_BY_GATEWAY: &str = "gateway";
+/// A stored webhook event that failed to apply is retried this many times.
+const MAX_EVENT_ATTEMPTS: i64 = 10;
+
+pub struct Payments {
+    pub gateway: Arc<dyn PaymentGateway>,
+    db: Db,
+}
+
+/// What the webhook endpoint did with a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// Stored and applied (or stored, to be applied by the retry loop).
+    Stored { id: String, event_type: String },
+    /// Seen before: nothing done.
+    Duplicate(String),
+}
+
+impl Payments {
+    pub fn new(gateway: Arc<dyn PaymentGateway>, db: Db) -> Self {
+        Self { gateway, db }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // connecting
+
+    pub async fn connection(&self, merchant_id: &str) -> Result<Option<ConnectionRow>, AppError> {
+        Ok(self.db.connection(merchant_id).await?)
+    }
+
+    pub fn connect_url(&self, request: &ConnectRequest<'_>) -> String {
+        self.gateway.connect_url(request)
+    }
+
+    /// Finishes the OAuth round trip: trades the code and records the connected account.
+    pub async fn complete_connect(
+        &self,
+        merchant_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        now: i64,
+    ) -> Result<ConnectedAccount, GatewayError> {
+        let account = self.gateway.exchange_code(code, redirect_uri).await?;
+        self.db
+            .save_connection(&ConnectionRow {
+                merchant_id: merchant_id.into(),
+                gateway: self.gateway.name().into(),
+                account_id: account.account_id.clone(),
+                livemode: account.livemode,
+                scope: account.scope.clone(),
+                business_name: account.business_name.clone(),
+                connected_at: now,
+                revoked_at: None,
+                revoked_by: None,
+                last_webhook_at: None,
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "could not store the connection");
+                GatewayError::Unavailable {
+                    message: "The connection could not be saved; please try again.".into(),
+                    request_id: None,
+                }
+            })?;
+        tracing::info!(merchant = %merchant_id, account = %account.account_id, livemode = account.livemode, "payment gateway connected");
+        Ok(account)
+    }
+
+    /// Revokes subgate's access at the gateway, then marks the connection revoked.
+    pub async fn disconnect(&self, merchant_id: &str, now: i64) -> Result<(), AppError> {
+        let connection = self.active_connection(merchant_id).await?;
+        self.gateway
+            .revoke(&connection.account_id)
+            .await
+            .map_err(|e| self.app_error(e))?;
+        self.db
+            .revoke_connection(merchant_id, REVOKED_BY_MERCHANT, now)
+            .await?;
+        tracing::info!(merchant = %merchant_id, account = %connection.account_id, "payment gateway disconnected");
+        Ok(())
+    }
+
+    /// The merchant's working connection, or the 409 every Stripe-backed call answers with.
+    pub async fn active_connection(&self, merchant_id: &str) -> Result<ConnectionRow, AppError> {
+        let name = self.gateway.display_name();
+        match self.db.connection(merchant_id).await? {
+            Some(c) if c.is_active() => Ok(c),
+            Some(_) => Err(AppError::NotConnected(format!(
+                "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
+            ))),
+            None => Err(AppError::NotConnected(format!(
+                "No {name} account is connected. Connect one on the Connect tab first."
+            ))),
+        }
+    }
+
+    /// Maps a gateway failure to the API's error; a revoked access also marks the connection.
+    async fn gateway_failed(
+        &self,
+        connection: &ConnectionRow,
+        e: GatewayError,
+        now: i64,
+    ) -> AppError {
+        if e == GatewayError::AccessRevoked {
+            tracing::warn!(merchant = %connection.merchant_id, account = %connection.account_id, "gateway says access was revoked");
+            if let Err(db) = self
+                .db
+                .revoke_account_connections(
+                    &connection.gateway,
+                    &connection.account_id,
+                    REVOKED_BY_GATEWAY,
+                    now,
+                )
+                .await
+            {
+                tracing::error!(error = %db, "could not mark the connection revoked");
+            }
+        }
+        self.app_error(e)
+    }
+
+    fn app_error(&self, e: GatewayError) -> AppError {
+        let name = self.gateway.display_name();
+        match e {
+            GatewayError::NotFound(m) => AppError::NotFound(m),
+            GatewayError::AccessRevoked => AppError::NotConnected(format!(
+                "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
+            )),
+            GatewayError::PortalNotConfigured(_) => AppError::Conflict(format!(
+                "Your {name} account has no customer portal configuration. Save the customer portal settings in the {name} Dashboard (Settings → Billing → Customer portal), then try again."
+            )),
+            GatewayError::Rejected { message, .. } => {
+                AppError::validation(format!("{name} refused the request: {message}"))
+            }
+            GatewayError::PaymentRequired { message, .. } => AppError::PaymentRequired(message),
+            GatewayError::OAuth { description, .. } => AppError::Gateway {
+                message: format!("{name} refused: {description}"),
+                request_id: None,
+            },
+            GatewayError::Unavailable {
+                message,
+                request_id,
+            } => AppError::Gateway {
+                message,
+                request_id,
+            },
+            GatewayError::Timeout => {
+                AppError::GatewayTimeout(format!("{name} did not answer in time. Try again."))
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // customers
+
+    /// Links the merchant's subscriber to a customer on their connected account (which must
+    /// exist there) and mirrors its subscriptions. Idempotent on the subscriber id.
+    pub async fn push_customer(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+        customer_id: &CustomerId,
+        email: Option<String>,
+        now: i64,
+    ) -> Result<(CustomerRow, Upserted), AppError> {
+        let connection = self.active_connection(merchant_id).await?;
+        let account = &connection.account_id;
+        let found = match self
+            .gateway
+            .fetch_customer(account, customer_id.as_str())
+            .await
+        {
+            Ok(c) => c,
+            Err(GatewayError::NotFound(_)) => {
+                return Err(AppError::NotFound(format!(
+                    "There is no customer {customer_id} on your connected {} account.",
+                    self.gateway.display_name()
+                )))
+            }
+            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+        };
+        let subscriptions = match self
+            .gateway
+            .list_subscriptions(account, customer_id.as_str())
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+        };
+        let row = CustomerRow {
+            merchant_id: merchant_id.into(),
+            subscriber_id: subscriber_id.as_str().into(),
+            customer_id: customer_id.as_str().into(),
+            account_id: account.clone(),
+            email: email.or(found.email),
+            created_at: now,
+            updated_at: now,
+            synced_at: Some(now),
+        };
+        let outcome = self.db.upsert_customer(&row).await.map_err(|e| match e {
+            UpsertCustomerError::CustomerTaken(other) if other.is_empty() => AppError::Conflict(
+                format!("Customer {customer_id} is already linked to another subscriber."),
+            ),
+            UpsertCustomerError::CustomerTaken(other) => AppError::Conflict(format!(
+                "Customer {customer_id} is already linked to subscriber \"{other}\"."
+            )),
+            UpsertCustomerError::Db(e) => e.into(),
+        })?;
+        self.db
+            .replace_subscriptions(merchant_id, customer_id.as_str(), &subscriptions, now)
+            .await?;
+        let stored = self.customer(merchant_id, subscriber_id).await?;
+        Ok((stored, outcome))
+    }
+
+    pub async fn customer(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+    ) -> Result<CustomerRow, AppError> {
+        self.db
+            .customer(merchant_id, subscriber_id.as_str())
+            .await?
+            .ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "No customer with subscriber id \"{subscriber_id}\"."
+                ))
+            })
+    }
+
+    /// Up to `limit` customers after the cursor; the bool says whether more follow.
+    pub async fn customers_page(
+        &self,
+        merchant_id: &str,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<CustomerRow>, bool), AppError> {
+        let mut rows = self
+            .db
+            .customers_page(merchant_id, after, limit + 1)
+            .await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok((rows, more))
+    }
+
+    pub async fn delete_customer(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+    ) -> Result<(), AppError> {
+        if self
+            .db
+            .delete_customer(merchant_id, subscriber_id.as_str())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!(
+                "No customer with subscriber id \"{subscriber_id}\"."
+            )))
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // subscriptions
+
+    /// The subscriber's subscriptions from the mirror; `refresh` pulls them from the gateway first.
+    pub async fn subscriptions(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+        refresh: bool,
+        now: i64,
+    ) -> Result<(CustomerRow, Vec<SubscriptionRow>), AppError> {
+        let customer = self.customer(merchant_id, subscriber_id).await?;
+        let connection = self.active_connection(merchant_id).await?;
+        if refresh {
+            let fresh = match self
+                .gateway
+                .list_subscriptions(&customer.account_id, &customer.customer_id)
+                .await
+            {
+                Ok(s) => s,
+                Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+            };
+            self.db
+                .replace_subscriptions(merchant_id, &customer.customer_id, &fresh, now)
+                .await?;
+        }
+        let rows = self
+            .db
+            .customer_subscriptions(merchant_id, &customer.customer_id)
+            .await?;
+        Ok((customer, rows))
+    }
+
+    /// One subscription of one of the merchant's customers.
+    pub async fn subscription(
+        &self,
+        merchant_id: &str,
+        subscription_id: &str,
+        refresh: bool,
+        now: i64,
+    ) -> Result<SubscriptionRow, AppError> {
+        let missing = || {
+            AppError::NotFound(format!(
+                "No subscription \"{}\".",
+                subscription_id.escape_default()
+            ))
+        };
+        let connection = self.active_connection(merchant_id).await?;
+        let stored = self.db.subscription(merchant_id, subscription_id).await?;
+        if !refresh {
+            return stored.ok_or_else(missing);
+        }
+        let fresh = match self
+            .gateway
+            .fetch_subscription(&connection.account_id, subscription_id)
+            .await
+        {
+            Ok(s) => s,
+            Err(GatewayError::NotFound(_)) => return Err(missing()),
+            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+        };
+        // only subscriptions of customers this merchant pushed are theirs to read here
+        let owners = self
+            .db
+            .merchants_with_customer(
+                &connection.gateway,
+                &connection.account_id,
+                &fresh.customer_id,
+            )
+            .await?;
+        if !owners.iter().any(|m| m == merchant_id) {
+            return Err(missing());
+        }
+        self.db
+            .upsert_subscription(merchant_id, &fresh, now, now)
+            .await?;
+        self.db
+            .subscription(merchant_id, subscription_id)
+            .await?
+            .ok_or_else(missing)
+    }
+
+    /// A customer-portal session on the gateway for the subscriber.
+    pub async fn portal_session(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+        return_url: &ReturnUrl,
+        now: i64,
+    ) -> Result<PortalSession, AppError> {
+        let customer = self.customer(merchant_id, subscriber_id).await?;
+        let connection = self.active_connection(merchant_id).await?;
+        match self
+            .gateway
+            .create_portal_session(
+                &customer.account_id,
+                &customer.customer_id,
+                return_url.as_str(),
+            )
+            .await
+        {
+            Ok(s) => Ok(s),
+            Err(GatewayError::NotFound(_)) => Err(AppError::NotFound(format!(
+                "The customer {} no longer exists on your connected {} account.",
+                customer.customer_id,
+                self.gateway.display_name()
+            ))),
+            Err(e) => Err(self.gateway_failed(&connection, e, now).await),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // webhooks
+
+    /// Verifies, de-duplicates, stores and applies one delivery. Once stored, the event is
+    /// acknowledged even if applying it fails (a retry loop applies it later), so the gateway
+    /// does not redeliver forever.
+    pub async fn receive_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+    ) -> Result<Received, ReceiveError> {
+        self.gateway.verify_webhook(headers, body, now)?;
+        let event = self.gateway.parse_event(body)?;
+        let payload = String::from_utf8_lossy(body);
+        let fresh = self
+            .db
+            .insert_webhook_event(self.gateway.name(), &event, &payload, now)
+            .await
+            .map_err(|e| ReceiveError::Store(e.into()))?;
+        if !fresh {
+            tracing::info!(event = %event.id, "duplicate webhook delivery ignored");
+            return Ok(Received::Duplicate(event.id));
+        }
+        self.apply_stored(&event, now).await;
+        Ok(Received::Stored {
+            id: event.id,
+            event_type: event.event_type,
+        })
+    }
+
+    async fn apply_stored(&self, event: &WebhookEvent, now: i64) {
+        match self.apply(event, now).await {
+            Ok(()) => {
+                if let Err(e) = self.db.webhook_event_processed(&event.id, now).await {
+                    tracing::error!(event = %event.id, error = %e, "could not mark the event processed");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(event = %event.id, error = %e, "applying the event failed; it will be retried");
+                let _ = self.db.webhook_event_failed(&event.id).await;
+            }
+        }
+    }
+
+    async fn apply(&self, event: &WebhookEvent, now: i64) -> Result<(), AppError> {
+        let gateway = self.gateway.name();
+        let Some(account) = event.account_id.as_deref() else {
+            // the platform's own events: nothing of a merchant's
+            return Ok(());
+        };
+        self.db
+            .touch_connection_webhook(gateway, account, now)
+            .await?;
+        let (subscription, source_time) = match &event.action {
+            WebhookAction::Ignored => return Ok(()),
+            WebhookAction::AccountDeauthorized => {
+                let n = self
+                    .db
+                    .revoke_account_connections(gateway, account, REVOKED_BY_GATEWAY, now)
+                    .await?;
+                tracing::info!(account = %account, connections = n, "access revoked from the gateway's side");
+                return Ok(());
+            }
+            WebhookAction::SubscriptionChanged(s) => (s.clone(), event.created),
+            WebhookAction::SubscriptionRefetch(id) => {
+                match self.gateway.fetch_subscription(account, id).await {
+                    Ok(s) => (s, now),
+                    Err(GatewayError::NotFound(_)) | Err(GatewayError::AccessRevoked) => {
+                        return Ok(())
+                    }
+                    Err(e) => return Err(self.app_error(e)),
+                }
+            }
+        };
+        for merchant in self
+            .db
+            .merchants_with_customer(gateway, account, &subscription.customer_id)
+            .await?
+        {
+            self.db
+                .upsert_subscription(&merchant, &subscription, source_time, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Applies events that were stored but not applied (the server failed in between).
+    pub async fn retry_pending_events(&self, now: i64) -> Result<usize, AppError> {
+        let pending = self
+            .db
+            .pending_webhook_events(now - 30, MAX_EVENT_ATTEMPTS, 100)
+            .await?;
+        let n = pending.len();
+        for stored in pending {
+            if stored.gateway != self.gateway.name() {
+                continue;
+            }
+            match self.gateway.parse_event(stored.payload.as_bytes()) {
+                Ok(event) => self.apply_stored(&event, now).await,
+                Err(e) => {
+                    tracing::error!(event = %stored.id, attempts = stored.attempts, error = %e, "stored event no longer parses");
+                    let _ = self.db.webhook_event_failed(&stored.id).await;
+                }
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Why a webhook delivery was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    /// The delivery itself is bad: 400, the gateway should not retry it as is.
+    #[error(transparent)]
+    Rejected(#[from] WebhookError),
+    /// It could not be stored: 5xx, the gateway retries later.
+    #[error("could not store the event: {0}")]
+    Store(AppError),
+}
