@@ -1,0 +1,60 @@
+// Shared steps of the end-to-end tests: what a merchant does in the browser, and what their
+// backend does over HTTP (page.request talks to the same server, outside the page).
+import { expect, Page } from '@playwright/test';
+
+export function newMerchant() {
+  const tag = Math.random().toString(36).slice(2, 10);
+  return { name: `Acme ${tag}`, email: `owner-${tag}@acme.test`, password: 'correct horse battery staple' };
+}
+
+/** Set by the browser bundle once hydration has finished (see `hydrate()` in src/lib.rs). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
+}
+
+export async function signUp(page: Page, m = newMerchant()) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.fill('input[name="business_name"]', m.name);
+  await page.fill('#email', m.email);
+  await page.fill('#password', m.password);
+  await page.click('button[type="submit"]');
+  await expect(page).toHaveURL(/\/dashboard\/oauth$/);
+  await hydrated(page);
+  return m;
+}
+
+/** Connects the (simulated) Stripe account from the Connect tab; returns the account id. */
+export async function connectStripe(page: Page) {
+  await page.goto('/dashboard/connect');
+  await hydrated(page);
+  await page.click('#connect-stripe');
+  await expect(page).toHaveURL(/\/_stripe\/oauth\/authorize\?/);
+  await page.click('#connect');
+  await expect(page).toHaveURL(/\/dashboard\/connect$/);
+  await expect(page.locator('#connect-notice')).toHaveAttribute('data-ok', 'true');
+  return (await page.locator('#account-id').textContent())!;
+}
+
+/** Registers a confidential client on the OAuth tab; returns its id and its secret (shown once). */
+export async function confidentialClient(page: Page, name = 'Backend') {
+  await page.goto('/dashboard/oauth');
+  await hydrated(page);
+  await page.fill('#client-name-input', name);
+  await page.selectOption('#client-type', 'confidential');
+  await page.fill('#redirect-uris', '');
+  await page.click('#register-client button[type="submit"]');
+  const secret = (await page.locator('#client-secret').textContent())!;
+  const clientId = (await page.locator('#new-client-id').textContent())!;
+  return { clientId, secret };
+}
+
+/** What the merchant's backend does: client credentials for an access token to subgate's API. */
+export async function accessToken(page: Page, client: { clientId: string; secret: string }) {
+  const res = await page.request.post('/o/token/', {
+    form: { grant_type: 'client_credentials' },
+    headers: { Authorization: 'Basic ' + Buffer.from(`${client.clientId}:${client.secret}`).toString('base64') },
+  });
+  expect(res.status()).toBe(200);
+  return (await res.json()).access_token as string;
+}
