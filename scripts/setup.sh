@@ -22,7 +22,8 @@ done
 # everything else by the command it provides: node may come from another packaging (NodeSource)
 need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
 need make make; need curl curl; need node nodejs; need npm npm; need python3 python3
-$want_test && { need chromium chromium; need psql postgresql-client; need pg_isready postgresql-client; }
+# php-cli: a test computes the SSO hash exactly as the PHP snippet does
+$want_test && { need chromium chromium; need psql postgresql-client; need pg_isready postgresql-client; need php php-cli; }
 # rust-web-llvm's /usr/bin/rust-lld needs the lld of the LLVM it was built against
 if ! [ -x /usr/bin/rust-lld ] || ! /usr/bin/rust-lld -flavor wasm --version >/dev/null 2>&1; then missing+=(rust-web-llvm lld); fi
 if [ ${#missing[@]} -gt 0 ]; then

@@ -8,9 +8,11 @@ use leptos_router::{ParamSegment, StaticSegment};
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
 use crate::ui::connect::ConnectTab;
-use crate::ui::dashboard::{ApiTab, DashboardLayout, SsoTab};
+use crate::ui::dashboard::{ApiTab, DashboardLayout};
 use crate::ui::home::{HomePage, NotFound};
 use crate::ui::oauth::{ClientPage, OAuthTab, PlaygroundPage};
+use crate::ui::portal::PortalPage;
+use crate::ui::sso::SsoTab;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -45,13 +47,15 @@ fn set_content_security_policy() {
     ) else {
         return;
     };
-    // a form may lead to the payment gateway's authorize page (Connect, before hydration)
+    // a form may lead to the payment gateway's pages before hydration: Connect's authorize
+    // page, and the customer portal (the simulator's are on this origin)
     let gateway = use_context::<crate::state::AppState>()
         .filter(|s| !s.config.stripe.is_simulated())
         .map(|s| {
             format!(
-                " {}",
-                s.config.stripe.connect_base.origin().ascii_serialization()
+                " {} {}",
+                s.config.stripe.connect_base.origin().ascii_serialization(),
+                crate::payments::gateways::stripe::CUSTOMER_PORTAL_ORIGIN
             )
         })
         .unwrap_or_default();
@@ -76,6 +80,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=HomePage/>
                 <Route path=StaticSegment("login") view=LoginPage/>
                 <Route path=StaticSegment("signup") view=SignupPage/>
+                <Route path=StaticSegment("portal") view=PortalPage/>
                 <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
                     <Route path=StaticSegment("") view=|| view! { <Redirect path="/dashboard/oauth"/> }/>
                     <Route path=StaticSegment("oauth") view=OAuthTab/>

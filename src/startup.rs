@@ -25,12 +25,13 @@ use crate::db::sessions::DbSessionStore;
 use crate::db::{Db, DbError};
 use crate::http::{
     api, auth_session, connect, csrf, health, oauth, request_meta, security_headers,
-    server_fn_status, webhooks,
+    server_fn_status, sso, webhooks,
 };
 use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
 use crate::payments::gateways::{self, SIMULATOR_PATH};
 use crate::payments::Payments;
+use crate::sso::Sso;
 use crate::state::AppState;
 
 /// Idle merchant sessions end after this long.
@@ -83,6 +84,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             client_secrets: SecretHasher::new(&config.secret_key),
+            sso: Arc::new(Sso::new(db.clone(), &config.secret_key)),
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             clock,
@@ -190,6 +192,8 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::client_router())
         .merge(api::router())
         .merge(webhooks::router())
+        // the one-time SSO link: it starts the subscriber's own session, not a merchant's
+        .merge(sso::browser_router())
         .merge(pages)
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), security_headers::middleware))
@@ -212,6 +216,8 @@ pub fn router(state: AppState) -> Router {
 /// How long processed webhook events (for de-duplication) and idempotent responses are kept;
 /// Stripe redelivers for up to three days.
 const PAYMENTS_HISTORY_SECS: i64 = 7 * 24 * 3600;
+/// How long the SSO tab's login log goes back.
+const SSO_LOG_SECS: i64 = 30 * 24 * 3600;
 
 /// Background chores, on every instance (each is safe to run concurrently): apply webhook
 /// events that were stored but not applied, every minute; hourly, remove expired sessions and
@@ -234,6 +240,9 @@ fn spawn_maintenance(state: AppState) {
                     Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "expired-session cleanup failed"),
+                }
+                if let Err(e) = state.db.purge_sso(now, now - SSO_LOG_SECS).await {
+                    tracing::warn!(error = %e, "purging old SSO links and sessions failed");
                 }
                 if let Err(e) = state
                     .db

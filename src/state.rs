@@ -13,6 +13,7 @@ use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
 use crate::payments::gateways::stripe::simulator::Simulator;
 use crate::payments::Payments;
+use crate::sso::Sso;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -24,6 +25,7 @@ pub struct AppState {
     pub tokens: Arc<TokenService>,
     pub client_secrets: SecretHasher,
     pub payments: Arc<Payments>,
+    pub sso: Arc<Sso>,
     /// The built-in Stripe simulator, when no Stripe keys are configured.
     pub simulator: Option<Simulator>,
 }

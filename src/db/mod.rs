@@ -7,6 +7,7 @@ pub mod merchants;
 pub mod oauth;
 pub mod payments;
 pub mod sessions;
+pub mod sso;
 pub mod throttle;
 
 use std::time::Duration;

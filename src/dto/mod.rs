@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod payments;
+pub mod sso;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MerchantView {

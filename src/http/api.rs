@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/me", get(me))
         .merge(super::customers::router())
+        .merge(super::sso::api_router())
         // unknown API paths and methods answer in JSON, never with the HTML 404 page
         .route("/api/{*rest}", any(unknown_endpoint))
         .method_not_allowed_fallback(method_not_allowed)

@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod request_meta;
 pub mod security_headers;
 pub mod server_fn_status;
+pub mod sso;
 pub mod webhooks;
 
 use axum::http::{header, HeaderMap, StatusCode};

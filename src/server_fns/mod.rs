@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod connect;
 pub mod oauth;
+pub mod portal;
+pub mod sso;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr;

@@ -75,6 +75,38 @@ pub fn TextField(
     }
 }
 
+/// Copies `text()` to the clipboard (once hydrated); says "Copied" for a moment.
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: Signal<String>,
+    #[prop(default = "Copy")] label: &'static str,
+    #[prop(optional)] id: &'static str,
+) -> impl IntoView {
+    let (copied, set_copied) = signal(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window()
+                .navigator()
+                .clipboard()
+                .write_text(&text.get_untracked());
+            set_copied.set(true);
+            set_timeout(
+                move || set_copied.set(false),
+                std::time::Duration::from_millis(1500),
+            );
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&text, set_copied);
+    };
+    view! {
+        <button type="button" id=id on:click=copy
+                class="rounded-md border border-slate-300 px-2 py-1 text-xs text-slate-700 hover:bg-slate-100">
+            {move || if copied.get() { "Copied" } else { label }}
+        </button>
+    }
+}
+
 pub const BUTTON: &str = "inline-flex justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 disabled:opacity-50";
 
 /// Unix seconds as `2026-11-24 22:10 UTC` (the same on server and browser, so hydration agrees).

@@ -63,15 +63,6 @@ fn Placeholder(title: &'static str, children: Children) -> impl IntoView {
 }
 
 #[component]
-pub fn SsoTab() -> impl IntoView {
-    view! {
-        <Placeholder title="SSO">
-            <p>"Turn on single sign-on so your subscribers reach a hosted portal for their subscriptions without a new password. Your server signs each login with a shared secret you can rotate."</p>
-        </Placeholder>
-    }
-}
-
-#[component]
 pub fn ApiTab() -> impl IntoView {
     view! {
         <Placeholder title="API">

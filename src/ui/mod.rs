@@ -7,3 +7,5 @@ pub mod connect;
 pub mod dashboard;
 pub mod home;
 pub mod oauth;
+pub mod portal;
+pub mod sso;

@@ -321,6 +321,21 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 }
 
 impl TestApp {
+    /// The same server seen from another browser (its own cookie jar): another merchant, or a
+    /// subscriber.
+    pub fn new_browser(&self) -> TestApp {
+        TestApp {
+            address: self.address.clone(),
+            client: browser(),
+            clock: self.clock.clone(),
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            db: self.db.clone(),
+            state: self.state.clone(),
+            stripe: self.stripe.clone(),
+        }
+    }
+
     /// The logged-in merchant's id.
     pub async fn merchant_id(&self) -> String {
         let me: serde_json::Value = self
@@ -430,4 +445,54 @@ impl TestApp {
         }
         req.send().await.expect("API request")
     }
+}
+
+pub const ALL_SCOPES: &str = "customers:read customers:write subscriptions:read portal:write";
+
+/// A merchant with a connected simulated Stripe account and a token with every scope.
+pub struct Connected {
+    pub merchant: Merchant,
+    pub account: String,
+    pub token: String,
+}
+
+pub async fn connected(app: &TestApp) -> Connected {
+    let merchant = app.signed_up().await;
+    let account = app.connect_stripe(&merchant).await;
+    let token = app.bearer(ALL_SCOPES).await;
+    Connected {
+        merchant,
+        account,
+        token,
+    }
+}
+
+/// The simulated account's demo customer with this email.
+pub fn demo_customer(app: &TestApp, account: &str, email: &str) -> String {
+    app.stripe
+        .simulator
+        .accounts()
+        .into_iter()
+        .find(|a| a.id == account)
+        .expect("the account exists in the simulator")
+        .customers
+        .into_iter()
+        .find(|c| c.email == email)
+        .expect("demo customer")
+        .id
+}
+
+pub async fn push(
+    app: &TestApp,
+    token: &str,
+    subscriber: &str,
+    customer: &str,
+) -> reqwest::Response {
+    app.api(
+        reqwest::Method::POST,
+        "/api/customers",
+        token,
+        Some(serde_json::json!({ "subscriber_id": subscriber, "customer_id": customer })),
+    )
+    .await
 }

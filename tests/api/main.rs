@@ -8,3 +8,4 @@ mod helpers;
 mod oauth;
 mod payments;
 mod security;
+mod sso;

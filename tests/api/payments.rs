@@ -7,54 +7,9 @@ use serde_json::{json, Value};
 use subgate::crypto::hmac_sha256;
 
 use crate::helpers::{
-    browser, error_of, query_param, spawn_app, spawn_app_with, Merchant, Options, TestApp,
-    STRIPE_CLIENT_ID, STRIPE_KEY, WEBHOOK_SECRET,
+    browser, connected, demo_customer, error_of, push, query_param, spawn_app, spawn_app_with,
+    Options, TestApp, ALL_SCOPES, STRIPE_CLIENT_ID, STRIPE_KEY, WEBHOOK_SECRET,
 };
-
-const ALL_SCOPES: &str = "customers:read customers:write subscriptions:read portal:write";
-
-/// A merchant with a connected simulated Stripe account and a token with every scope.
-struct Connected {
-    merchant: Merchant,
-    account: String,
-    token: String,
-}
-
-async fn connected(app: &TestApp) -> Connected {
-    let merchant = app.signed_up().await;
-    let account = app.connect_stripe(&merchant).await;
-    let token = app.bearer(ALL_SCOPES).await;
-    Connected {
-        merchant,
-        account,
-        token,
-    }
-}
-
-/// The simulated account's demo customer with this email.
-fn demo_customer(app: &TestApp, account: &str, email: &str) -> String {
-    app.stripe
-        .simulator
-        .accounts()
-        .into_iter()
-        .find(|a| a.id == account)
-        .expect("the account exists in the simulator")
-        .customers
-        .into_iter()
-        .find(|c| c.email == email)
-        .expect("demo customer")
-        .id
-}
-
-async fn push(app: &TestApp, token: &str, subscriber: &str, customer: &str) -> reqwest::Response {
-    app.api(
-        Method::POST,
-        "/api/customers",
-        token,
-        Some(json!({ "subscriber_id": subscriber, "customer_id": customer })),
-    )
-    .await
-}
 
 async fn json_of(res: reqwest::Response) -> (u16, Value) {
     error_of(res).await
@@ -273,7 +228,7 @@ async fn another_merchants_session_cannot_use_my_state() {
     let app = spawn_app().await;
     app.signed_up().await;
     let state = query_param(&app.start_connect().await, "state").expect("state");
-    let other = clone_app(&app);
+    let other = app.new_browser();
     let m2 = other.signed_up().await;
     let code = app
         .stripe
@@ -286,19 +241,6 @@ async fn another_merchants_session_cannot_use_my_state() {
 }
 
 /// The same server, seen from another browser.
-fn clone_app(app: &TestApp) -> TestApp {
-    TestApp {
-        address: app.address.clone(),
-        client: browser(),
-        clock: app.clock.clone(),
-        database_url: app.database_url.clone(),
-        data_dir: app.data_dir.clone(),
-        db: app.db.clone(),
-        state: app.state.clone(),
-        stripe: app.stripe.clone(),
-    }
-}
-
 #[tokio::test]
 async fn a_bad_authorization_code_reports_stripes_refusal() {
     let app = spawn_app().await;
@@ -1282,7 +1224,7 @@ async fn merchant_b_can_never_read_merchant_as_customers_or_subscriptions() {
         .expect("id")
         .to_string();
 
-    let b_app = clone_app(&app);
+    let b_app = app.new_browser();
     let b = connected(&b_app).await;
     for path in [
         "/api/customers/ada".to_string(),

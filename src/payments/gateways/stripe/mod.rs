@@ -33,6 +33,8 @@ use crate::payments::gateway::{
 
 /// Attempts per request (the first plus retries) for rate limits and transient failures.
 const ATTEMPTS: u32 = 3;
+/// Where Stripe's hosted customer portal lives (the page's CSP lets a form lead there).
+pub const CUSTOMER_PORTAL_ORIGIN: &str = "https://billing.stripe.com";
 /// Stripe lets an unvisited customer-portal session in for about five minutes.
 const PORTAL_SESSION_TTL: i64 = 300;
 /// The most subscriptions one customer's list reads (pages of 100).

@@ -1,0 +1,95 @@
+//! Wire types of the SSO tab, the subscriber portal, and the SSO login endpoint.
+
+use serde::{Deserialize, Serialize};
+
+use super::payments::SubscriptionView;
+
+/// The SSO tab: the switch, the store's login endpoint, the secrets' metadata (never the secrets
+/// themselves: those come from `reveal_sso_secrets` on request), the settings and the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoView {
+    pub enabled: bool,
+    pub store: Option<String>,
+    /// `https://…/api/v1/stores/{store}/subscribers/{subscriber_id}/login`, with the store filled in.
+    pub endpoint_template: Option<String>,
+    pub current: Option<SecretMeta>,
+    pub previous: Option<SecretMeta>,
+    pub link_ttl_secs: i64,
+    pub max_link_ttl_secs: i64,
+    pub bind_ip: bool,
+    pub require_signed_timestamps: bool,
+    pub logins: Vec<SsoLoginView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretMeta {
+    pub generation: i64,
+    pub created_at: Option<i64>,
+    /// For the previous secret: when it stops verifying.
+    pub expires_at: Option<i64>,
+}
+
+/// The secrets in the clear, for the logged-in merchant's own tab only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevealedSecrets {
+    pub current: String,
+    pub previous: Option<String>,
+}
+
+/// The hash tester's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashTest {
+    pub subscriber_id: String,
+    pub customer_hash: String,
+    pub curl: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoLoginView {
+    pub subscriber_id: String,
+    pub at: i64,
+    pub ip: String,
+    pub user_agent: String,
+    pub outcome: String,
+}
+
+/// The subscriber's portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalView {
+    pub business_name: String,
+    pub subscriber_id: String,
+    pub email: Option<String>,
+    pub subscriptions: Vec<SubscriptionView>,
+    /// Why subscriptions cannot be shown right now (e.g. the merchant's Stripe is disconnected).
+    pub unavailable: Option<String>,
+}
+
+/// `POST /api/v1/stores/{store}/subscribers/{subscriber_id}/login`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoLoginRequest {
+    /// Lowercase or uppercase hex of HMAC-SHA256 with the store's SSO secret as the key, over
+    /// the subscriber id, or over `"{subscriber_id}.{timestamp}.{nonce}"` with signed timestamps.
+    pub customer_hash: String,
+    /// Unix seconds, within 300 s of the server's clock (signed-timestamp mode).
+    #[serde(default)]
+    pub timestamp: Option<i64>,
+    /// 16 to 128 characters of `A-Z a-z 0-9 - _`, accepted once (signed-timestamp mode).
+    #[serde(default)]
+    pub nonce: Option<String>,
+    /// The end user's IP address; required when the store binds links to it.
+    #[serde(default)]
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoLoginResponse {
+    pub success: bool,
+    pub data: SsoLoginData,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoLoginData {
+    /// Send the subscriber's browser here; it works once, until `expires_at`.
+    pub redirection_url: String,
+    pub expires_at: i64,
+}
