@@ -5,7 +5,7 @@
 #   2. GET /api/customers/{id}/subscriptions with a bearer token (from the mirror)
 #   3. POST /api/v1/stores/{store}/subscribers/{id}/login (SSO)
 #   4. GET /dashboard/oauth for a logged-in merchant (SSR)
-#   scripts/bench.sh [sqlite|postgres|all]   (default all; BENCH_SECS, BENCH_CONNECTIONS)
+#   scripts/bench.sh [sqlite|postgres|all]   (default all; BENCH_SECS, BENCH_CONNECTIONS, SUBGATE_BIN)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -14,9 +14,13 @@ secs="${BENCH_SECS:-10}"
 conns="${BENCH_CONNECTIONS:-32}"
 command -v wrk >/dev/null || { echo "[bench] installing wrk"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
-echo "[bench] building the release server"
-cargo build --release --features ssr --bin subgate -q
-bin="$CARGO_TARGET_DIR/release/subgate"
+if [ -n "${SUBGATE_BIN:-}" ]; then
+  bin=$SUBGATE_BIN   # e.g. a debug build, for a quick look (figures are then not release figures)
+else
+  echo "[bench] building the release server"
+  cargo build --release --features ssr --bin subgate -q
+  bin="$CARGO_TARGET_DIR/release/subgate"
+fi
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 

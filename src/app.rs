@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::{ParamSegment, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
@@ -80,7 +80,8 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=HomePage/>
                 <Route path=StaticSegment("login") view=LoginPage/>
                 <Route path=StaticSegment("signup") view=SignupPage/>
-                <Route path=StaticSegment("portal") view=PortalPage/>
+                // the whole page in the first response, so it works without JavaScript
+                <Route path=StaticSegment("portal") view=PortalPage ssr=SsrMode::Async/>
                 <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
                     <Route path=StaticSegment("") view=|| view! { <Redirect path="/dashboard/oauth"/> }/>
                     <Route path=StaticSegment("oauth") view=OAuthTab/>

@@ -22,9 +22,9 @@ pub fn SsoTab() -> impl IntoView {
     view! {
         <Title text="SSO · subgate"/>
         <section data-tab="SSO" class="max-w-4xl">
-            <h2 class="text-xl font-semibold">"Single sign-on"</h2>
+            <h2 class="text-xl font-semibold">"SSO"</h2>
             <p class="mt-1 text-sm text-slate-600">
-                "Your server signs a subscriber's id with a shared secret and gets a one-time link that opens a hosted portal with their subscriptions: no new password for them."
+                "Single sign-on for your subscribers: your server signs a subscriber's id with a shared secret and gets a one-time link that opens a hosted portal with their subscriptions: no new password for them."
             </p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
