@@ -49,14 +49,14 @@ class Browser:
             sys.exit("no csrf-token meta tag on /login")
         return match.group(1)
 
-    def call_fn(self, name, **fields):
+    def call_fn(self, fn, **fields):
         fields["csrf_token"] = self.csrf()
         status, _, body = self.request(
-            "POST", f"/fn/{name}", form=fields,
+            "POST", f"/fn/{fn}", form=fields,
             headers={"Accept": "application/json", "Origin": self.base},
         )
         if status != 200:
-            sys.exit(f"/fn/{name}: {status} {body}")
+            sys.exit(f"/fn/{fn}: {status} {body}")
         return json.loads(body)
 
 
