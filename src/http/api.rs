@@ -15,6 +15,7 @@ use tower_sessions::Session;
 use super::{auth_session, csrf};
 use crate::error::AppError;
 use crate::oauth::scope::Scopes;
+use crate::oauth::tokens::TokenRejected;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -162,12 +163,13 @@ impl FromRequestParts<AppState> for ApiCaller {
                 .tokens
                 .check_access_token(token, &state.tokens.api_audience, now)
                 .await
-                .map_err(|why| {
-                    challenge(
+                .map_err(|rejected| match rejected {
+                    TokenRejected::Invalid(why) => challenge(
                         StatusCode::UNAUTHORIZED,
                         Some(("invalid_token", &why)),
                         None,
-                    )
+                    ),
+                    TokenRejected::Unavailable(e) => e.into_response(),
                 })?;
             let scopes = Scopes::parse(&claims.scope).unwrap_or_default();
             return Ok(Self {

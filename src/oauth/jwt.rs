@@ -18,9 +18,16 @@ use crate::error::AppError;
 
 const ALG: &str = "EdDSA";
 
+/// How long a verifying key read from the database is trusted without reading it again. Keys
+/// only ever appear (rotation) or stop verifying a token lifetime after retirement, so a short
+/// cache is safe; an unknown `kid` always goes to the database.
+const VERIFIER_CACHE_SECS: i64 = 300;
+
 pub struct KeyRing {
     db: Db,
     sealer: Sealer,
+    /// kid → (public key, when it was read): token checks skip the database for known keys.
+    verifiers: std::sync::RwLock<std::collections::HashMap<String, (VerifyingKey, i64)>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -31,6 +38,9 @@ pub enum VerifyError {
     UnknownKey,
     #[error("bad signature")]
     BadSignature,
+    /// The keys could not be read (the database is unavailable): not the token's fault.
+    #[error("the signing keys could not be read")]
+    Unavailable,
 }
 
 #[derive(Deserialize)]
@@ -45,6 +55,7 @@ impl KeyRing {
         Self {
             db,
             sealer: Sealer::new(root, "jwt-signing-key"),
+            verifiers: Default::default(),
         }
     }
 
@@ -144,17 +155,7 @@ impl KeyRing {
         {
             return Err(VerifyError::Malformed);
         }
-        let keys = self.keys(now).await.map_err(|_| VerifyError::UnknownKey)?;
-        let key = keys
-            .iter()
-            .find(|k| k.kid == header.kid)
-            .ok_or(VerifyError::UnknownKey)?;
-        let public: [u8; 32] = B64
-            .decode(&key.public_key)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or(VerifyError::UnknownKey)?;
-        let verifying = VerifyingKey::from_bytes(&public).map_err(|_| VerifyError::UnknownKey)?;
+        let verifying = self.verifier(&header.kid, now).await?;
         let signature: [u8; 64] = B64
             .decode(s)
             .ok()
@@ -170,6 +171,36 @@ impl KeyRing {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or(VerifyError::Malformed)
+    }
+
+    /// The public key `kid`, from the cache or else the database.
+    async fn verifier(&self, kid: &str, now: i64) -> Result<VerifyingKey, VerifyError> {
+        let cached = self
+            .verifiers
+            .read()
+            .ok()
+            .and_then(|c| c.get(kid).copied())
+            .filter(|(_, read_at)| now - read_at < VERIFIER_CACHE_SECS);
+        if let Some((key, _)) = cached {
+            return Ok(key);
+        }
+        let rows = self.keys(now).await.map_err(|e| match e {
+            AppError::Unavailable | AppError::Internal => VerifyError::Unavailable,
+            _ => VerifyError::UnknownKey,
+        })?;
+        let fresh: std::collections::HashMap<String, (VerifyingKey, i64)> = rows
+            .iter()
+            .filter_map(|row| {
+                let public: [u8; 32] = B64.decode(&row.public_key).ok()?.try_into().ok()?;
+                let key = VerifyingKey::from_bytes(&public).ok()?;
+                Some((row.kid.clone(), (key, now)))
+            })
+            .collect();
+        let found = fresh.get(kid).map(|(k, _)| *k);
+        if let Ok(mut cache) = self.verifiers.write() {
+            *cache = fresh;
+        }
+        found.ok_or(VerifyError::UnknownKey)
     }
 
     /// The JSON Web Key Set of every key that still verifies (RFC 7517, RFC 8037 for OKP).

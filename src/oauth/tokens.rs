@@ -11,6 +11,7 @@ use super::{AccessClaims, OAuthError, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
 use crate::crypto::{keyed_hash, random_id, random_token, SecretKey};
 use crate::db::oauth::GrantRow;
 use crate::db::Db;
+use crate::error::AppError;
 
 /// The token endpoint's success body (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +22,15 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+}
+
+/// Why a bearer token was not accepted.
+#[derive(Debug)]
+pub enum TokenRejected {
+    /// The token's fault: 401 with this sentence.
+    Invalid(String),
+    /// The check could not be made (e.g. the database is down): 503, never the token's fault.
+    Unavailable(AppError),
 }
 
 /// Everything needed to mint and check tokens.
@@ -124,21 +134,26 @@ impl TokenService {
         token: &str,
         audience: &str,
         now: i64,
-    ) -> Result<AccessClaims, String> {
-        let claims = self
-            .keys
-            .verify(token, now)
-            .await
-            .map_err(|e| format!("The access token is invalid: {e}."))?;
+    ) -> Result<AccessClaims, TokenRejected> {
+        let invalid = |why: &str| TokenRejected::Invalid(why.to_string());
+        let claims = self.keys.verify(token, now).await.map_err(|e| match e {
+            super::jwt::VerifyError::Unavailable => {
+                TokenRejected::Unavailable(AppError::Unavailable)
+            }
+            e => TokenRejected::Invalid(format!("The access token is invalid: {e}.")),
+        })?;
         if claims.exp <= now {
-            return Err("The access token expired.".into());
+            return Err(invalid("The access token expired."));
         }
         if claims.iss != self.issuer {
-            return Err("The access token was issued by someone else.".into());
+            return Err(invalid("The access token was issued by someone else."));
         }
         if claims.aud != audience {
-            return Err("The access token is not meant for this API (audience).".into());
+            return Err(invalid(
+                "The access token is not meant for this API (audience).",
+            ));
         }
+        // revocation: always asked of the database, so every instance refuses a revoked token
         match self.db.live_access_token_grant(&claims.jti).await {
             Ok(Some(grant))
                 if grant.merchant_id == claims.merchant_id
@@ -146,11 +161,8 @@ impl TokenService {
             {
                 Ok(claims)
             }
-            Ok(_) => Err("The access token was revoked.".into()),
-            Err(e) => {
-                tracing::error!(error = %e, "token revocation lookup failed");
-                Err("The access token could not be checked.".into())
-            }
+            Ok(_) => Err(invalid("The access token was revoked.")),
+            Err(e) => Err(TokenRejected::Unavailable(e.into())),
         }
     }
 
