@@ -256,8 +256,14 @@ impl Db {
     // -----------------------------------------------------------------------------------------
     // customers
 
-    /// Creates or updates the merchant's customer keyed by `subscriber_id`.
-    pub async fn upsert_customer(&self, c: &CustomerRow) -> Result<Upserted, UpsertCustomerError> {
+    /// Creates or updates the merchant's customer keyed by `subscriber_id`, with its
+    /// subscriptions as the gateway listed them: one transaction, so a crash never leaves a
+    /// customer without its mirror.
+    pub async fn upsert_customer(
+        &self,
+        c: &CustomerRow,
+        subscriptions: &[Subscription],
+    ) -> Result<Upserted, UpsertCustomerError> {
         let mut tx = self.pool.begin().await?;
         let taken: Option<String> = sqlx::query(
             "SELECT subscriber_id FROM customers WHERE merchant_id = $1 AND customer_id = $2 AND subscriber_id <> $3",
@@ -311,6 +317,14 @@ impl Db {
             })?;
             Upserted::Created
         };
+        write_subscriptions(
+            &mut tx,
+            &c.merchant_id,
+            &c.customer_id,
+            subscriptions,
+            c.synced_at.unwrap_or(c.updated_at),
+        )
+        .await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -420,24 +434,7 @@ impl Db {
         now: i64,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM subscriptions WHERE merchant_id = $1 AND customer_id = $2")
-            .bind(merchant_id)
-            .bind(customer_id)
-            .execute(&mut *tx)
-            .await?;
-        for s in subscriptions {
-            bind_subscription(sqlx::query(UPSERT_SUBSCRIPTION), merchant_id, s, now, now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        sqlx::query(
-            "UPDATE customers SET synced_at = $1 WHERE merchant_id = $2 AND customer_id = $3",
-        )
-        .bind(now)
-        .bind(merchant_id)
-        .bind(customer_id)
-        .execute(&mut *tx)
-        .await?;
+        write_subscriptions(&mut tx, merchant_id, customer_id, subscriptions, now).await?;
         tx.commit().await
     }
 
@@ -659,4 +656,31 @@ fn bind_subscription<'q>(
         .bind(items_json(&s.items))
         .bind(source_time)
         .bind(now)
+}
+
+/// The customer's mirrored subscriptions become exactly `subscriptions`, synced at `now`.
+async fn write_subscriptions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    merchant_id: &str,
+    customer_id: &str,
+    subscriptions: &[Subscription],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM subscriptions WHERE merchant_id = $1 AND customer_id = $2")
+        .bind(merchant_id)
+        .bind(customer_id)
+        .execute(&mut **tx)
+        .await?;
+    for s in subscriptions {
+        bind_subscription(sqlx::query(UPSERT_SUBSCRIPTION), merchant_id, s, now, now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("UPDATE customers SET synced_at = $1 WHERE merchant_id = $2 AND customer_id = $3")
+        .bind(now)
+        .bind(merchant_id)
+        .bind(customer_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }

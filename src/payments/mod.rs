@@ -224,18 +224,21 @@ impl Payments {
             updated_at: now,
             synced_at: Some(now),
         };
-        let outcome = self.db.upsert_customer(&row).await.map_err(|e| match e {
-            UpsertCustomerError::CustomerTaken(other) if other.is_empty() => AppError::Conflict(
-                format!("Customer {customer_id} is already linked to another subscriber."),
-            ),
-            UpsertCustomerError::CustomerTaken(other) => AppError::Conflict(format!(
-                "Customer {customer_id} is already linked to subscriber \"{other}\"."
-            )),
-            UpsertCustomerError::Db(e) => e.into(),
-        })?;
-        self.db
-            .replace_subscriptions(merchant_id, customer_id.as_str(), &subscriptions, now)
-            .await?;
+        let outcome = self
+            .db
+            .upsert_customer(&row, &subscriptions)
+            .await
+            .map_err(|e| match e {
+                UpsertCustomerError::CustomerTaken(other) if other.is_empty() => {
+                    AppError::Conflict(format!(
+                        "Customer {customer_id} is already linked to another subscriber."
+                    ))
+                }
+                UpsertCustomerError::CustomerTaken(other) => AppError::Conflict(format!(
+                    "Customer {customer_id} is already linked to subscriber \"{other}\"."
+                )),
+                UpsertCustomerError::Db(e) => e.into(),
+            })?;
         let stored = self.customer(merchant_id, subscriber_id).await?;
         Ok((stored, outcome))
     }
