@@ -275,7 +275,8 @@ async fn a_link_expires_after_its_lifetime_which_the_merchant_chooses() {
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(sso_tab(&app).await["link_ttl_secs"], 600);
     let url = link_for(&app, &r, "42").await;
-    app.clock.advance(599);
+    // the test clock is the system clock plus an offset: leave a margin for a loaded machine
+    app.clock.advance(590);
     assert_eq!(follow(&app, &url).await.0, 303);
 }
 
