@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it:
 #   formatting and clippy; the Rust tests on SQLite, then on the local PostgreSQL; then the
-#   Playwright suite in Debian's Chromium against a freshly built server on a free port.
+#   Playwright suite in Debian's Chromium against a freshly built server on a free port; then
+#   schemathesis against that server's OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_ADMIN_URL=${SUBGATE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -38,6 +39,8 @@ step "Rust tests on SQLite"
 SUBGATE_TEST_DB=sqlite cargo test --features ssr
 step "Rust tests on PostgreSQL"
 SUBGATE_TEST_DB=postgres cargo test --features ssr --test api
+step "fault test: PostgreSQL restarted under load (alone: it cuts every connection)"
+SUBGATE_TEST_DB=postgres cargo test --features ssr --test api -- --ignored --test-threads=1
 
 step "browser bundle and server for the end-to-end tests"
 cargo leptos build
@@ -47,5 +50,8 @@ E2E_DIR=$(mktemp -d /tmp/subgate-e2e.XXXXXX)
 export E2E_PORT E2E_DIR SUBGATE_BIN="$CARGO_TARGET_DIR/debug/subgate"
 npx playwright test --config end2end/playwright.config.ts
 rm -rf "$E2E_DIR"
+
+step "schemathesis against /api/openapi.json"
+scripts/schemathesis.sh
 
 step "all tests passed in $((SECONDS - start)) s"

@@ -35,8 +35,12 @@ test('connect Stripe, see the account, push a customer with curl, see its subscr
   });
   expect(pushed.status()).toBe(201);
 
-  // the merchant sees the subscriptions in the browser, with their session
+  // the merchant sees the subscriptions in the browser, with their session: the API tab browses
+  // the URL, `?format=json` is the raw body
   await page.goto('/api/customers/user-1/subscriptions');
+  await expect(page).toHaveURL(/\/dashboard\/api\?path=/);
+  await expect(page.locator('#response-body')).toContainText('"product_name": "Pro"');
+  await page.goto('/api/customers/user-1/subscriptions?format=json');
   const list = JSON.parse((await page.locator('body').textContent())!);
   expect(list.subscriber_id).toBe('user-1');
   expect(list.data[0].status).toBe('active');

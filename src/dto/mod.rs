@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod explorer;
 pub mod payments;
 pub mod sso;
 

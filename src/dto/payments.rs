@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// A subscription's state, as the payment gateway reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum SubscriptionStatus {
     Incomplete,
     IncompleteExpired,
@@ -109,75 +110,137 @@ pub struct Notice {
 /// `POST /api/customers`: link one of the merchant's users to a customer on their Stripe account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PushCustomer {
     /// The merchant's own id for the user (1 to 191 printable characters, no `/`).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 1,
+            max_length = 191,
+            pattern = r"^[^\s/?#%\\]+$",
+            example = "user-42"
+        )
+    )]
     pub subscriber_id: String,
     /// The Stripe customer id on the connected account, `cus_…`.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            max_length = 255,
+            pattern = "^cus_[A-Za-z0-9]+$",
+            example = "cus_NffrFeUfNV2Hib"
+        )
+    )]
     pub customer_id: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 254, example = "ada@example.com"))]
     pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomerView {
+    #[cfg_attr(feature = "ssr", schema(example = "user-42"))]
     pub subscriber_id: String,
+    #[cfg_attr(feature = "ssr", schema(example = "cus_NffrFeUfNV2Hib"))]
     pub customer_id: String,
+    #[cfg_attr(feature = "ssr", schema(example = "ada@example.com"))]
     pub email: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(example = 1764400000))]
     pub created_at: i64,
+    #[cfg_attr(feature = "ssr", schema(example = 1764400000))]
     pub updated_at: i64,
     /// When its subscriptions were last pulled from the gateway (webhooks keep them fresh after).
+    #[cfg_attr(feature = "ssr", schema(example = 1764400000))]
     pub synced_at: Option<i64>,
     /// This customer in the API.
+    #[cfg_attr(feature = "ssr", schema(example = "/api/customers/user-42"))]
     pub url: String,
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "/api/customers/user-42/subscriptions")
+    )]
     pub subscriptions_url: String,
 }
 
 /// A page of customers, oldest first; follow `next` (or pass `next_cursor` as `cursor`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CustomerPage {
     pub data: Vec<CustomerView>,
     pub has_more: bool,
+    #[cfg_attr(feature = "ssr", schema(example = "dXNlci00Mg"))]
     pub next_cursor: Option<String>,
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "/api/customers?limit=20&cursor=dXNlci00Mg")
+    )]
     pub next: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SubscriptionView {
+    #[cfg_attr(feature = "ssr", schema(example = "sub_1MowQVLkdIwHu7ixeRlqHVzs"))]
     pub id: String,
+    #[cfg_attr(feature = "ssr", schema(example = "user-42"))]
     pub subscriber_id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(example = "cus_NffrFeUfNV2Hib"))]
     pub customer_id: String,
     pub status: SubscriptionStatus,
     pub cancel_at_period_end: bool,
     pub cancel_at: Option<i64>,
     pub canceled_at: Option<i64>,
     /// The renewal date: the end of the current billing period.
+    #[cfg_attr(feature = "ssr", schema(example = 1767000000))]
     pub current_period_end: Option<i64>,
     pub trial_end: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(example = 1764400000))]
     pub created: i64,
     pub items: Vec<SubscriptionItemView>,
     /// When subgate last received this state from the gateway.
+    #[cfg_attr(feature = "ssr", schema(example = 1764400000))]
     pub synced_at: i64,
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "/api/subscriptions/sub_1MowQVLkdIwHu7ixeRlqHVzs")
+    )]
     pub url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SubscriptionItemView {
+    #[cfg_attr(feature = "ssr", schema(example = "si_NcLYdDxLHxlFo7"))]
     pub id: String,
+    #[cfg_attr(feature = "ssr", schema(example = "price_1Mr6rdLkdIwHu7ixwPmiybbR"))]
     pub price_id: String,
+    #[cfg_attr(feature = "ssr", schema(example = "prod_NcLYGKH0eY5b8s"))]
     pub product_id: String,
+    #[cfg_attr(feature = "ssr", schema(example = "Pro"))]
     pub product_name: Option<String>,
     /// In the currency's smallest unit (cents).
+    #[cfg_attr(feature = "ssr", schema(example = 2000))]
     pub unit_amount: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(example = "usd"))]
     pub currency: String,
+    #[cfg_attr(feature = "ssr", schema(example = "month"))]
     pub interval: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(example = 1))]
     pub interval_count: Option<u64>,
+    #[cfg_attr(feature = "ssr", schema(example = 1))]
     pub quantity: Option<u64>,
+    #[cfg_attr(feature = "ssr", schema(example = 1767000000))]
     pub current_period_end: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SubscriptionList {
+    #[cfg_attr(feature = "ssr", schema(example = "user-42"))]
     pub subscriber_id: String,
+    #[cfg_attr(feature = "ssr", schema(example = "cus_NffrFeUfNV2Hib"))]
     pub customer_id: String,
     pub data: Vec<SubscriptionView>,
 }
@@ -185,14 +248,25 @@ pub struct SubscriptionList {
 /// `POST /api/customers/{subscriber_id}/portal-session`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PortalSessionRequest {
     /// Where the customer portal's "return" link goes: an https URL (http only on localhost).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(max_length = 2000, example = "https://shop.example/account")
+    )]
     pub return_url: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PortalSessionView {
     /// Send the customer's browser here; it works once, for a few minutes.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "https://billing.stripe.com/p/session/test_YWNjdF8xTTJKVGtMa2RJd0h1N2l4")
+    )]
     pub url: String,
+    #[cfg_attr(feature = "ssr", schema(example = 1764400300))]
     pub expires_at: i64,
 }

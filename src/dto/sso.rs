@@ -66,30 +66,58 @@ pub struct PortalView {
 
 /// `POST /api/v1/stores/{store}/subscribers/{subscriber_id}/login`
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SsoLoginRequest {
     /// Lowercase or uppercase hex of HMAC-SHA256 with the store's SSO secret as the key, over
     /// the subscriber id, or over `"{subscriber_id}.{timestamp}.{nonce}"` with signed timestamps.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 64,
+            max_length = 64,
+            pattern = "^[0-9A-Fa-f]{64}$",
+            example = "6b1c0f3e5a2d4c8b9e7f0a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5"
+        )
+    )]
     pub customer_hash: String,
     /// Unix seconds, within 300 s of the server's clock (signed-timestamp mode).
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(example = 1764400000))]
     pub timestamp: Option<i64>,
     /// 16 to 128 characters of `A-Z a-z 0-9 - _`, accepted once (signed-timestamp mode).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            min_length = 16,
+            max_length = 128,
+            pattern = "^[A-Za-z0-9_-]+$",
+            example = "b1946ac92492d2347c6235b4d2611184"
+        )
+    )]
     pub nonce: Option<String>,
     /// The end user's IP address; required when the store binds links to it.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(example = "203.0.113.7"))]
     pub ip: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SsoLoginResponse {
     pub success: bool,
     pub data: SsoLoginData,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SsoLoginData {
     /// Send the subscriber's browser here; it works once, until `expires_at`.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(example = "https://subgate.example/portal/sso/3q2-7wAAAAC7u7u7u7u7uw")
+    )]
     pub redirection_url: String,
+    #[cfg_attr(feature = "ssr", schema(example = 1764400120))]
     pub expires_at: i64,
 }

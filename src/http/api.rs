@@ -23,9 +23,45 @@ pub fn router() -> Router<AppState> {
         .route("/api/me", get(me))
         .merge(super::customers::router())
         .merge(super::sso::api_router())
+        .merge(super::openapi::router())
+        .merge(super::docs::router())
         // unknown API paths and methods answer in JSON, never with the HTML 404 page
         .route("/api/{*rest}", any(unknown_endpoint))
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(browse_in_dashboard))
+}
+
+/// `?format=json`: the raw body, for a browser that would otherwise be shown the API tab.
+pub const RAW_FORMAT: &str = "format=json";
+
+/// A browser navigating to an API URL (it asks for HTML and sends no bearer token) lands on the
+/// API tab browsing that URL, as with Django REST Framework's browsable API; `?format=json`
+/// gets the raw JSON instead.
+async fn browse_in_dashboard(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    let navigating = req.method() == Method::GET
+        && super::wants_html(req.headers())
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && (path.starts_with("/api/") || path.starts_with("/subscription/"))
+        && path != super::docs::PATH
+        && path != super::openapi::PATH
+        && !req
+            .uri()
+            .query()
+            .is_some_and(|q| q.split('&').any(|p| p == RAW_FORMAT));
+    if navigating {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or(path);
+        return axum::response::Redirect::to(&crate::ui::explorer::browse_href(target))
+            .into_response();
+    }
+    next.run(req).await
 }
 
 async fn unknown_endpoint() -> AppError {
@@ -200,8 +236,19 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
-/// Who the credentials belong to.
-async fn me(
+/// Who the credentials belong to: the merchant, the OAuth client (for a bearer token) and the
+/// scopes.
+#[utoipa::path(
+    get,
+    path = "/api/me",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The caller.", body = super::openapi::MeDoc),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = []), ("session" = [])),
+)]
+pub(crate) async fn me(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> Result<Json<serde_json::Value>, ApiError> {

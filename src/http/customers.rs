@@ -124,7 +124,31 @@ fn json_response(status: StatusCode, body: String) -> Response {
 
 /// `POST /api/customers`: 201 when the subscriber is new, 200 when it was updated. An
 /// `Idempotency-Key` replays the first answer for the same body and refuses another body.
-async fn push_customer(
+#[utoipa::path(
+    post,
+    path = "/api/customers",
+    tag = "customers",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same body (kept 7 days); another body with the same key is refused with 422.")),
+    request_body(content = PushCustomer, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Linked a new subscriber.", body = CustomerView, headers(("Location" = String, description = "The customer's URL."))),
+        (status = 200, description = "Updated the existing subscriber (or replayed an idempotent answer).", body = CustomerView),
+        (status = 400, description = "Malformed JSON or header.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such customer on the connected Stripe account.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is over the limit.", body = super::openapi::ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 409, description = "Stripe is not connected, or the connection was revoked.", body = super::openapi::ErrorBody),
+        (status = 402, description = "Stripe refused for a state of the account or customer.", body = super::openapi::ErrorBody),
+        (status = 502, description = "Stripe failed; `request_id` is Stripe's id of the request.", body = super::openapi::ErrorBody),
+        (status = 504, description = "Stripe did not answer in time.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["customers:write"]), ("session" = [])),
+)]
+pub(crate) async fn push_customer(
     State(state): State<AppState>,
     caller: ApiCaller,
     headers: HeaderMap,
@@ -201,15 +225,34 @@ fn replay(stored: StoredResponse, request_hash: &str) -> Result<Response, ApiErr
     Ok(res)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct PageQuery {
+pub(crate) struct PageQuery {
+    /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
 /// `GET /api/customers`: a page at a time, ordered by subscriber id.
-async fn list_customers(
+#[utoipa::path(
+    get,
+    path = "/api/customers",
+    tag = "customers",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of customers, ordered by subscriber id.", body = CustomerPage),
+        (status = 400, description = "The cursor is not one this API issued.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["customers:read"]), ("session" = [])),
+)]
+pub(crate) async fn list_customers(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiQuery(q): ApiQuery<PageQuery>,
@@ -249,7 +292,23 @@ fn decode_cursor(cursor: &str) -> Result<String, AppError> {
         })
 }
 
-async fn get_customer(
+#[utoipa::path(
+    get,
+    path = "/api/customers/{subscriber_id}",
+    tag = "customers",
+    params(("subscriber_id" = String, Path, description = "Your own id for the user, as pushed.", example = "user-42")),
+    responses(
+        (status = 200, description = "The customer.", body = CustomerView),
+        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["customers:read"]), ("session" = [])),
+)]
+pub(crate) async fn get_customer(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(subscriber_id): ApiPath<String>,
@@ -263,7 +322,23 @@ async fn get_customer(
     Ok(Json(customer_view(&row)))
 }
 
-async fn delete_customer(
+#[utoipa::path(
+    delete,
+    path = "/api/customers/{subscriber_id}",
+    tag = "customers",
+    params(("subscriber_id" = String, Path, description = "Your own id for the user, as pushed.", example = "user-42")),
+    responses(
+        (status = 204, description = "Unlinked; its mirrored subscriptions are gone too. Nothing changes on Stripe."),
+        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["customers:write"]), ("session" = [])),
+)]
+pub(crate) async fn delete_customer(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(subscriber_id): ApiPath<String>,
@@ -280,16 +355,41 @@ async fn delete_customer(
 // ---------------------------------------------------------------------------------------------
 // subscriptions
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct SubscriptionsQuery {
-    /// Pull from the gateway before answering.
+pub(crate) struct SubscriptionsQuery {
+    /// Pull from Stripe before answering (slower; webhooks keep the mirror fresh anyway).
     refresh: Option<bool>,
     /// `all` (the default) or one status.
+    #[param(
+        pattern = "^(all|incomplete|incomplete_expired|trialing|active|past_due|canceled|unpaid|paused)$",
+        example = "active"
+    )]
     status: Option<String>,
 }
 
-async fn customer_subscriptions(
+#[utoipa::path(
+    get,
+    path = "/api/customers/{subscriber_id}/subscriptions",
+    tag = "subscriptions",
+    params(("subscriber_id" = String, Path, description = "Your own id for the user, as pushed.", example = "user-42"), SubscriptionsQuery),
+    responses(
+        (status = 200, description = "The customer's subscriptions, canceled ones included unless filtered.", body = SubscriptionList),
+        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 409, description = "Stripe is not connected, or the connection was revoked.", body = super::openapi::ErrorBody),
+        (status = 402, description = "Stripe refused for a state of the account or customer.", body = super::openapi::ErrorBody),
+        (status = 502, description = "Stripe failed; `request_id` is Stripe's id of the request.", body = super::openapi::ErrorBody),
+        (status = 504, description = "Stripe did not answer in time.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["subscriptions:read"]), ("session" = [])),
+)]
+pub(crate) async fn customer_subscriptions(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(subscriber_id): ApiPath<String>,
@@ -329,13 +429,35 @@ async fn customer_subscriptions(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct RefreshQuery {
+pub(crate) struct RefreshQuery {
+    /// Pull from Stripe before answering.
     refresh: Option<bool>,
 }
 
-async fn subscription(
+#[utoipa::path(
+    get,
+    path = "/api/subscriptions/{subscription_id}",
+    tag = "subscriptions",
+    params(("subscription_id" = String, Path, description = "Stripe's subscription id.", example = "sub_1MowQVLkdIwHu7ixeRlqHVzs"), RefreshQuery),
+    responses(
+        (status = 200, description = "The subscription.", body = SubscriptionView),
+        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such subscription among your customers' (for this merchant).", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 409, description = "Stripe is not connected, or the connection was revoked.", body = super::openapi::ErrorBody),
+        (status = 402, description = "Stripe refused for a state of the account or customer.", body = super::openapi::ErrorBody),
+        (status = 502, description = "Stripe failed; `request_id` is Stripe's id of the request.", body = super::openapi::ErrorBody),
+        (status = 504, description = "Stripe did not answer in time.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["subscriptions:read"]), ("session" = [])),
+)]
+pub(crate) async fn subscription(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(subscription_id): ApiPath<String>,
@@ -355,7 +477,27 @@ async fn subscription(
 }
 
 /// Riverty's path for the same read; the client in the path must be the token's own.
-async fn riverty_subscription(
+#[utoipa::path(
+    get,
+    path = "/subscription/v1/clients/{client_id}/subscriptions/{subscription_id}",
+    tag = "subscriptions",
+    params(("client_id" = String, Path, description = "The OAuth client the bearer token was issued to."), ("subscription_id" = String, Path, description = "Stripe's subscription id.", example = "sub_1MowQVLkdIwHu7ixeRlqHVzs"), RefreshQuery),
+    responses(
+        (status = 200, description = "The subscription (Riverty-compatible path).", body = SubscriptionView),
+        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such subscription among your customers'.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 409, description = "Stripe is not connected, or the connection was revoked.", body = super::openapi::ErrorBody),
+        (status = 402, description = "Stripe refused for a state of the account or customer.", body = super::openapi::ErrorBody),
+        (status = 502, description = "Stripe failed; `request_id` is Stripe's id of the request.", body = super::openapi::ErrorBody),
+        (status = 504, description = "Stripe did not answer in time.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["subscriptions:read"]), ("session" = [])),
+)]
+pub(crate) async fn riverty_subscription(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath((client_id, subscription_id)): ApiPath<(String, String)>,
@@ -370,7 +512,30 @@ async fn riverty_subscription(
     subscription(State(state), caller, ApiPath(subscription_id), query).await
 }
 
-async fn portal_session(
+#[utoipa::path(
+    post,
+    path = "/api/customers/{subscriber_id}/portal-session",
+    tag = "customers",
+    params(("subscriber_id" = String, Path, description = "Your own id for the user, as pushed.", example = "user-42")),
+    request_body(content = PortalSessionRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "A Stripe customer-portal session: send the customer's browser to `url`.", body = PortalSessionView),
+        (status = 400, description = "Malformed JSON or header.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is over the limit.", body = super::openapi::ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
+        (status = 409, description = "Stripe is not connected, or the connection was revoked.", body = super::openapi::ErrorBody),
+        (status = 402, description = "Stripe refused for a state of the account or customer.", body = super::openapi::ErrorBody),
+        (status = 502, description = "Stripe failed; `request_id` is Stripe's id of the request.", body = super::openapi::ErrorBody),
+        (status = 504, description = "Stripe did not answer in time.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The token lacks the scope, or (session) the CSRF token is missing.", body = super::openapi::ErrorBody),
+        (status = 503, description = "The database is briefly unavailable; retry after `retry_after` seconds.", body = super::openapi::ErrorBody),
+    ),
+    security(("oauth2" = ["portal:write"]), ("session" = [])),
+)]
+pub(crate) async fn portal_session(
     State(state): State<AppState>,
     caller: ApiCaller,
     ApiPath(subscriber_id): ApiPath<String>,

@@ -91,8 +91,17 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
+        let _ = state;
+        // `format=json` only chooses the raw body over the API tab (see `api::RAW_FORMAT`)
+        let query = parts.uri.query().unwrap_or_default();
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|p| !p.is_empty() && *p != super::api::RAW_FORMAT)
+            .collect();
+        let uri: axum::http::Uri = format!("/?{}", kept.join("&"))
+            .parse()
+            .map_err(|_| AppError::BadRequest("The query string does not parse.".into()))?;
+        axum::extract::Query::<T>::try_from_uri(&uri)
             .map(|q| Self(q.0))
             .map_err(|e: QueryRejection| AppError::Validation(clean(&e.body_text())))
     }

@@ -156,7 +156,28 @@ async fn authenticated_client(
     clients::authenticate(&state.db, &state.client_secrets, &id, secret.as_deref()).await
 }
 
-async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Issues tokens (RFC 6749 §3.2): `authorization_code` (with the PKCE verifier),
+/// `refresh_token` (rotated on every use; a replayed one revokes the grant) and
+/// `client_credentials` (confidential clients, with `audience`).
+#[utoipa::path(
+    post,
+    path = "/o/token/",
+    tag = "oauth",
+    request_body(content = super::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "Tokens. `Cache-Control: no-store`.", body = super::openapi::TokenResponseDoc),
+        (status = 400, description = "RFC 6749 §5.2 error (`invalid_request`, `invalid_grant`, `invalid_scope`, `unsupported_grant_type`, …).", body = super::openapi::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`: client authentication failed.", body = super::openapi::OAuthErrorBody),
+        (status = 413, description = "The body is over the limit.", body = super::openapi::ErrorBody),
+        (status = 503, description = "Briefly unavailable; retry.", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match token_inner(&state, &headers, &body).await {
         Ok(tokens) => no_store(Json(tokens).into_response()),
         Err(e) => error_response(e),
@@ -226,7 +247,26 @@ async fn client_and_token(
     Ok((client, token))
 }
 
-async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Revokes an access or refresh token (RFC 7009) and everything issued from the same grant.
+#[utoipa::path(
+    post,
+    path = "/o/revoke_token/",
+    tag = "oauth",
+    request_body(content = super::openapi::TokenParamRequest, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "Revoked, or the token was unknown (RFC 7009 §2.2)."),
+        (status = 400, description = "RFC 6749 §5.2 error.", body = super::openapi::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`.", body = super::openapi::OAuthErrorBody),
+        (status = 413, description = "The body is over the limit.", body = super::openapi::ErrorBody),
+        (status = 503, description = "Briefly unavailable; retry.", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = match client_and_token(&state, &headers, &body).await {
         Ok((client, token)) => {
             state
@@ -243,7 +283,26 @@ async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) 
     }
 }
 
-async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// Token introspection (RFC 7662), for the client the token was issued to.
+#[utoipa::path(
+    post,
+    path = "/o/introspect/",
+    tag = "oauth",
+    request_body(content = super::openapi::TokenParamRequest, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "The token's state.", body = super::openapi::IntrospectionDoc),
+        (status = 400, description = "RFC 6749 §5.2 error.", body = super::openapi::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`.", body = super::openapi::OAuthErrorBody),
+        (status = 413, description = "The body is over the limit.", body = super::openapi::ErrorBody),
+        (status = 503, description = "Briefly unavailable; retry.", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(crate) async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let result = match client_and_token(&state, &headers, &body).await {
         Ok((client, token)) => {
             state
@@ -259,7 +318,18 @@ async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Byt
     }
 }
 
-async fn jwks(State(state): State<AppState>) -> Response {
+/// The public keys that sign access tokens (EdDSA, Ed25519), current and recently rotated.
+#[utoipa::path(
+    get,
+    path = "/o/jwks/",
+    tag = "oauth",
+    security(()),
+    responses(
+        (status = 200, description = "A JWK set (RFC 7517).", body = Object),
+        (status = 503, description = "Briefly unavailable; retry.", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     match state.tokens.keys.jwks(state.clock.now()).await {
         Ok(keys) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys)).into_response(),
         Err(e) => e.into_response(),
@@ -267,7 +337,14 @@ async fn jwks(State(state): State<AppState>) -> Response {
 }
 
 /// RFC 8414 authorization server metadata.
-async fn metadata(State(state): State<AppState>) -> Json<serde_json::Value> {
+#[utoipa::path(
+    get,
+    path = "/.well-known/oauth-authorization-server",
+    tag = "oauth",
+    security(()),
+    responses((status = 200, description = "Endpoints, grants, PKCE methods and scopes.", body = Object)),
+)]
+pub(crate) async fn metadata(State(state): State<AppState>) -> Json<serde_json::Value> {
     let base = state.config.public_origin();
     Json(json!({
         "issuer": base,
@@ -417,7 +494,32 @@ async fn approve(state: &AppState, merchant_id: &str, request: &AuthorizationReq
     }
 }
 
-async fn authorize(
+/// The authorization endpoint (a page for the merchant's browser, not an API call):
+/// `response_type=code`, `client_id`, the exact registered `redirect_uri`, `scope`, `state`,
+/// `code_challenge` with `code_challenge_method=S256`, optionally `approval_prompt=auto`.
+#[utoipa::path(
+    get,
+    path = "/o/authorize/",
+    tag = "oauth",
+    params(
+        ("response_type" = Option<String>, Query, description = "`code`."),
+        ("client_id" = Option<String>, Query),
+        ("redirect_uri" = Option<String>, Query, description = "Exactly one of the client's registered URIs."),
+        ("scope" = Option<String>, Query),
+        ("state" = Option<String>, Query),
+        ("code_challenge" = Option<String>, Query),
+        ("code_challenge_method" = Option<String>, Query, description = "`S256` only."),
+        ("approval_prompt" = Option<String>, Query, description = "`auto` skips consent already given; `force` asks again."),
+        ("audience" = Option<String>, Query),
+    ),
+    security((), ("session" = [])),
+    responses(
+        (status = 200, description = "The consent page.", content_type = "text/html", body = String),
+        (status = 303, description = "To the login page, or back to the client with `code` or `error`.", headers(("Location" = String))),
+        (status = 400, description = "A request that cannot be redirected (unknown client, redirect URI mismatch).", content_type = "text/html", body = String),
+    ),
+)]
+pub(crate) async fn authorize(
     State(state): State<AppState>,
     session: Session,
     csrf: Option<Extension<CsrfToken>>,
@@ -475,7 +577,19 @@ async fn authorize(
 
 /// The consent form's answer. Everything is validated again from the original query: hidden
 /// fields are never trusted.
-async fn decide(
+/// The consent form's answer (same query as the GET, plus the CSRF token).
+#[utoipa::path(
+    post,
+    path = "/o/authorize/",
+    tag = "oauth",
+    security(("session" = [])),
+    responses(
+        (status = 303, description = "Back to the client with `code` or `error=access_denied`.", headers(("Location" = String))),
+        (status = 400, description = "The request is no longer valid.", content_type = "text/html", body = String),
+        (status = 403, description = "Missing or wrong CSRF token.", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(crate) async fn decide(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,

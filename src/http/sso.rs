@@ -61,7 +61,19 @@ fn cors(mut response: Response) -> Response {
     response
 }
 
-async fn preflight() -> Response {
+/// CORS preflight: storefronts may call the login endpoint from the browser (no credentials).
+#[utoipa::path(
+    options,
+    path = "/api/v1/stores/{store}/subscribers/{subscriber_id}/login",
+    tag = "sso",
+    params(
+        ("store" = String, Path, description = "Your store's slug."),
+        ("subscriber_id" = String, Path, description = "Your own id for the user."),
+    ),
+    security(()),
+    responses((status = 204, description = "POST with `Content-Type` is allowed from any origin.")),
+)]
+pub(crate) async fn preflight() -> Response {
     cors(
         (
             StatusCode::NO_CONTENT,
@@ -75,7 +87,35 @@ async fn preflight() -> Response {
     )
 }
 
-async fn login(
+/// Logs a subscriber in: your server proves it knows the store's SSO secret with
+/// `customer_hash = hex(HMAC-SHA256(key = secret, msg = subscriber_id))` and gets a one-time link
+/// into the hosted portal. With "require signed timestamps" on, the body also carries `timestamp`
+/// and `nonce`, and the HMAC is over `"{subscriber_id}.{timestamp}.{nonce}"`; each nonce works once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/stores/{store}/subscribers/{subscriber_id}/login",
+    tag = "sso",
+    params(
+        ("store" = String, Path, description = "Your store's slug, shown on the SSO tab.", example = "acme"),
+        ("subscriber_id" = String, Path, description = "Your own id for the user, as pushed to `/api/customers`.", example = "user-42"),
+    ),
+    request_body(content = SsoLoginRequest, content_type = "application/json"),
+    security(()),
+    responses(
+        (status = 200, description = "The one-time link.", body = SsoLoginResponse),
+        (status = 400, description = "Malformed JSON.", body = super::openapi::SsoErrorBody),
+        (status = 401, description = "Invalid customer hash, or (signed mode) a timestamp outside ±300 s.", body = super::openapi::SsoErrorBody),
+        (status = 403, description = "SSO is turned off for this store.", body = super::openapi::SsoErrorBody),
+        (status = 404, description = "Unknown store, or no such subscriber (with a valid hash).", body = super::openapi::SsoErrorBody),
+        (status = 409, description = "Signed mode: the nonce was used before.", body = super::openapi::SsoErrorBody),
+        (status = 413, description = "The body is over the limit.", body = super::openapi::SsoErrorBody),
+        (status = 415, description = "The body is not application/json.", body = super::openapi::SsoErrorBody),
+        (status = 422, description = "A field breaks a rule (hash not 64 hex digits, id too long, missing timestamp or nonce, bad IP).", body = super::openapi::SsoErrorBody),
+        (status = 429, description = "Too many failed attempts for this subscriber or store; retry after `retry_after` seconds.", body = super::openapi::SsoErrorBody),
+        (status = 503, description = "Briefly unavailable; retry.", body = super::openapi::SsoErrorBody),
+    ),
+)]
+pub(crate) async fn login(
     State(state): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
     path: Result<ApiPath<(String, String)>, AppError>,
@@ -146,7 +186,21 @@ fn login_error(e: LoginError) -> Response {
     response
 }
 
-async fn open_link(
+/// The subscriber's browser follows the one-time link: it starts a portal session (a cookie
+/// separate from merchants' sessions) and goes to `/portal`. Used, expired or unknown links get
+/// a page telling the subscriber to go back to the store's site.
+#[utoipa::path(
+    get,
+    path = "/portal/sso/{token}",
+    tag = "sso",
+    params(("token" = String, Path, description = "The one-time token from `redirection_url`.")),
+    security(()),
+    responses(
+        (status = 303, description = "Signed in: on to `/portal`.", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 410, description = "The link was used, has expired, or SSO is off.", content_type = "text/html", body = String),
+    ),
+)]
+pub(crate) async fn open_link(
     State(state): State<AppState>,
     Extension(meta): Extension<RequestMeta>,
     headers: HeaderMap,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod connect;
+pub mod explorer;
 pub mod oauth;
 pub mod portal;
 pub mod sso;

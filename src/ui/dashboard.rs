@@ -1,8 +1,6 @@
 //! The merchant dashboard: header with the business name and logout, and one tab per area.
-//! Tabs whose features have not shipped yet say what they will hold (no fake data).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::{Outlet, A};
 
 use super::components::{CsrfField, FormError};
@@ -47,26 +45,5 @@ pub fn DashboardLayout() -> impl IntoView {
                 <Outlet/>
             </main>
         </div>
-    }
-}
-
-#[component]
-fn Placeholder(title: &'static str, children: Children) -> impl IntoView {
-    view! {
-        <Title text=format!("{title} · subgate")/>
-        <section data-tab=title>
-            <h2 class="text-xl font-semibold text-slate-900">{title}</h2>
-            <div class="mt-3 max-w-2xl space-y-2 text-slate-700">{children()}</div>
-            <p class="mt-4 text-sm text-slate-500">"Not available yet: this tab arrives with an upcoming release."</p>
-        </section>
-    }
-}
-
-#[component]
-pub fn ApiTab() -> impl IntoView {
-    view! {
-        <Placeholder title="API">
-            <p>"Browse the JSON API with your session: forms for every endpoint, pretty-printed responses, copy as curl, the OpenAPI document and ReDoc."</p>
-        </Placeholder>
     }
 }

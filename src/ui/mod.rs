@@ -5,6 +5,7 @@ pub mod auth;
 pub mod components;
 pub mod connect;
 pub mod dashboard;
+pub mod explorer;
 pub mod home;
 pub mod oauth;
 pub mod portal;

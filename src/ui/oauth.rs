@@ -288,6 +288,7 @@ fn PlaygroundStart(client: ClientView, endpoints: OAuthEndpoints) -> impl IntoVi
             &endpoints.authorize_url,
             &endpoints.playground_redirect_uri,
             &endpoints.token_url,
+            None,
         );
     };
     view! {
@@ -332,7 +333,7 @@ pub fn PlaygroundPage() -> impl IntoView {
 }
 
 #[cfg(feature = "hydrate")]
-mod playground {
+pub(crate) mod playground {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
     use base64::Engine;
     use leptos::prelude::*;
@@ -352,7 +353,15 @@ mod playground {
         window().session_storage().ok().flatten()
     }
 
-    pub fn start(client_id: &str, authorize_url: &str, redirect_uri: &str, token_url: &str) {
+    /// Sends the browser to the authorization endpoint. With `return_to` (the API tab), the
+    /// token is handed to that page once the flow finishes, and the browser goes back there.
+    pub fn start(
+        client_id: &str,
+        authorize_url: &str,
+        redirect_uri: &str,
+        token_url: &str,
+        return_to: Option<&str>,
+    ) {
         let verifier = random(32);
         let challenge = B64.encode(Sha256::digest(verifier.as_bytes()));
         let state = random(16);
@@ -372,7 +381,8 @@ mod playground {
         }
         let url = format!("{authorize_url}?{}", String::from(params.to_string()));
         let saved = serde_json::json!({ "verifier": verifier, "challenge": challenge, "state": state, "client_id": client_id,
-                                        "redirect_uri": redirect_uri, "token_url": token_url, "authorize_url": url });
+                                        "redirect_uri": redirect_uri, "token_url": token_url, "authorize_url": url,
+                                        "return_to": return_to });
         if let Some(s) = storage() {
             let _ = s.set_item(PLAYGROUND_KEY, &saved.to_string());
         }
@@ -440,6 +450,9 @@ mod playground {
         if let Some(s) = storage() {
             let _ = s.remove_item(PLAYGROUND_KEY);
         }
+        let return_to = saved["return_to"].as_str().map(String::from);
+        let client_name = saved["client_id"].as_str().unwrap_or_default().to_string();
+        let origin = window().location().origin().unwrap_or_default();
         let field = move |k: &str| saved[k].as_str().unwrap_or_default().to_string();
         leptos::task::spawn_local(async move {
             let Ok(form) = web_sys::UrlSearchParams::new() else {
@@ -472,6 +485,16 @@ mod playground {
             ));
             if let Some(token) = parsed["access_token"].as_str() {
                 shown.push(("4. Decoded access token".into(), decode_jwt(token)));
+                if let Some(back) =
+                    return_to.filter(|b| b.starts_with('/') || b.starts_with(&origin))
+                {
+                    let handed = serde_json::json!({ "token": token, "client": client_name });
+                    if let Some(s) = storage() {
+                        let _ = s
+                            .set_item(crate::ui::explorer::EXPLORER_TOKEN_KEY, &handed.to_string());
+                    }
+                    let _ = window().location().assign(&back);
+                }
             }
             steps.set(shown);
         });

@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod helpers;
 mod oauth;
+mod openapi;
 mod payments;
 mod security;
 mod sso;

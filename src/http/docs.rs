@@ -1,0 +1,53 @@
+//! `/api/docs`: ReDoc over `/api/openapi.json`, served entirely by this server. The bundle comes
+//! from npm (`redoc`, pinned in package.json) and is copied into `public/vendor/` by
+//! `scripts/setup.sh`, so nothing is fetched from a CDN: the page works on closed networks, and
+//! its own Content-Security-Policy forbids every other origin.
+
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::state::AppState;
+
+pub const PATH: &str = "/api/docs";
+/// Where `scripts/setup.sh` puts the bundle, under the site root.
+pub const BUNDLE: &str = "/vendor/redoc.standalone.js";
+
+/// ReDoc renders with inline styles and builds its search index in a `blob:` worker.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                   img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
+                   worker-src 'self' blob:; base-uri 'none'; form-action 'none'; \
+                   frame-ancestors 'none'";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(PATH, get(redoc_page))
+}
+
+/// The API reference, rendered by ReDoc.
+#[utoipa::path(
+    get,
+    path = "/api/docs",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The ReDoc page.", content_type = "text/html", body = String)),
+)]
+pub(crate) async fn redoc_page() -> Response {
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>subgate API reference</title></head><body>\
+         <redoc spec-url=\"{spec}\" hide-download-button=\"false\" native-scrollbars></redoc>\
+         <noscript>The reference needs JavaScript. The raw document is at <a href=\"{spec}\">{spec}</a>.</noscript>\
+         <script src=\"{BUNDLE}\"></script></body></html>",
+        spec = super::openapi::PATH,
+    );
+    (
+        [
+            (header::CONTENT_SECURITY_POLICY, CSP),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Html(page),
+    )
+        .into_response()
+}

@@ -1,0 +1,299 @@
+//! The OpenAPI 3.1 document at `/api/openapi.json`, generated from the handlers' `#[utoipa::path]`
+//! attributes and the DTOs' schemas: nothing here is hand-written JSON. This module adds what no
+//! handler knows: the error bodies, the security schemes with this server's real URLs, and the
+//! form bodies of the OAuth endpoints (which parse their forms by hand, RFC 6749 §3.2).
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::openapi::security::{
+    AuthorizationCode, ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes,
+    SecurityScheme,
+};
+use utoipa::openapi::server::Server;
+use utoipa::{OpenApi, ToSchema};
+
+use crate::state::AppState;
+
+pub const PATH: &str = "/api/openapi.json";
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(PATH, get(document_handler))
+}
+
+/// The API's description of itself.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "This document.", content_type = "application/json", body = Object)),
+)]
+pub(crate) async fn document_handler(State(state): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=60")],
+        Json(document(&state.config.public_origin())),
+    )
+        .into_response()
+}
+
+/// The document for a server reachable at `origin`.
+pub fn document(origin: &str) -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.servers = Some(vec![Server::new(origin)]);
+    let components = doc.components.get_or_insert_with(Default::default);
+    let scopes = || {
+        Scopes::from_iter([
+            ("customers:read", "List and read the customers you pushed."),
+            ("customers:write", "Push and delete customers."),
+            (
+                "subscriptions:read",
+                "Read subscriptions, their prices and renewal dates.",
+            ),
+            (
+                "portal:write",
+                "Open Stripe customer-portal sessions for a customer.",
+            ),
+        ])
+    };
+    components.add_security_scheme(
+        "oauth2",
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [
+                Flow::AuthorizationCode(AuthorizationCode::new(
+                    format!("{origin}/o/authorize/"),
+                    format!("{origin}/o/token/"),
+                    scopes(),
+                )),
+                Flow::ClientCredentials(ClientCredentials::new(
+                    format!("{origin}/o/token/"),
+                    scopes(),
+                )),
+            ],
+            "Bearer tokens from `/o/token/`. Public clients use the authorization code flow with \
+             PKCE (`code_challenge_method=S256` only); confidential clients use client \
+             credentials with `audience` set to this server's API audience.",
+        )),
+    );
+    components.add_security_scheme(
+        "client_secret_basic",
+        SecurityScheme::Http(
+            Http::builder()
+                .scheme(HttpAuthScheme::Basic)
+                .description(Some(
+                    "A confidential client's id and secret (RFC 6749 §2.3.1); \
+                     `client_secret_post` in the form works too.",
+                ))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        "session",
+        SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Cookie(
+            utoipa::openapi::security::ApiKeyValue::with_description(
+                "subgate_session",
+                "The logged-in merchant's dashboard session (`__Host-subgate_session` in \
+                 production), as the browsable API uses it. Unsafe methods also need the \
+                 `X-CSRF-Token` header.",
+            ),
+        )),
+    );
+    doc
+}
+
+// ---------------------------------------------------------------------------------------------
+// error bodies
+
+/// Every API error: a stable machine-readable `error` code and a sentence for people.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": "not_found", "message": "No customer with subscriber id user-42."}))]
+pub struct ErrorBody {
+    /// `validation`, `not_found`, `not_connected`, `gateway_error`, `rate_limited`, …
+    pub error: String,
+    pub message: String,
+    /// Seconds to wait before trying again (429 and 503).
+    #[schema(nullable = false)]
+    pub retry_after: Option<u64>,
+    /// Stripe's id of the failed request (502), for Stripe's support.
+    #[schema(nullable = false)]
+    pub request_id: Option<String>,
+}
+
+/// The SSO login endpoint's errors, in Recurpay's shape plus subgate's `error` code.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"success": false, "error": "invalid_hash", "message": "Failed to login subscriber due to an invalid customer hash"}))]
+pub struct SsoErrorBody {
+    /// Always false.
+    pub success: bool,
+    pub error: String,
+    pub message: String,
+    #[schema(nullable = false)]
+    pub retry_after: Option<u64>,
+}
+
+/// RFC 6749 §5.2.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"error": "invalid_grant", "error_description": "The authorization code is invalid, expired or used."}))]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope`, `invalid_target`, `server_error`.
+    pub error: String,
+    pub error_description: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth bodies (the handlers read these forms by hand)
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+/// `POST /o/token/`. Each parameter at most once. Clients authenticate with HTTP Basic, or
+/// with `client_id` (public clients) and `client_secret` in the form.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"grant_type": "client_credentials", "audience": "https://subgate.example/api", "scope": "customers:read subscriptions:read"}))]
+pub struct TokenRequest {
+    pub grant_type: GrantType,
+    /// `authorization_code`: the code from the redirect.
+    pub code: Option<String>,
+    /// `authorization_code`: exactly the `redirect_uri` of the authorization request.
+    pub redirect_uri: Option<String>,
+    /// `authorization_code`: the PKCE verifier (43 to 128 characters).
+    pub code_verifier: Option<String>,
+    /// `refresh_token`: the refresh token (single use; it is rotated).
+    pub refresh_token: Option<String>,
+    /// Space-separated scopes; defaults to the client's.
+    pub scope: Option<String>,
+    /// `client_credentials`: the API the token is for (`resource` is a synonym, RFC 8707).
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// RFC 6749 §5.1.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiJ9.eyJ…", "token_type": "Bearer", "expires_in": 3600, "scope": "customers:read subscriptions:read"}))]
+pub struct TokenResponseDoc {
+    /// A signed JWT (EdDSA); check it against `/o/jwks/` or `/o/introspect/`.
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub scope: String,
+    /// Authorization code and refresh grants only.
+    #[schema(nullable = false)]
+    pub refresh_token: Option<String>,
+}
+
+/// `POST /o/revoke_token/` (RFC 7009) and `POST /o/introspect/` (RFC 7662).
+#[derive(Serialize, ToSchema)]
+pub struct TokenParamRequest {
+    /// An access or refresh token issued to the authenticating client.
+    pub token: String,
+    pub token_type_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// RFC 7662 §2.2: `{"active": false}` alone for a token that is unknown, expired, revoked or
+/// another client's.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"active": true, "token_type": "Bearer", "client_id": "sg_abc", "scope": "customers:read", "exp": 1764403600}))]
+pub struct IntrospectionDoc {
+    pub active: bool,
+    #[schema(nullable = false)]
+    pub token_type: Option<String>,
+    #[schema(nullable = false)]
+    pub client_id: Option<String>,
+    #[schema(nullable = false)]
+    pub scope: Option<String>,
+    #[schema(nullable = false)]
+    pub exp: Option<i64>,
+    #[schema(nullable = false)]
+    pub iat: Option<i64>,
+    #[schema(nullable = false)]
+    pub sub: Option<String>,
+    #[schema(nullable = false)]
+    pub aud: Option<String>,
+    #[schema(nullable = false)]
+    pub iss: Option<String>,
+    #[schema(nullable = false)]
+    pub jti: Option<String>,
+}
+
+/// `GET /api/me`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"merchant": {"id": "m_1", "business_name": "Acme"}, "client": {"id": "sg_abc", "name": "Backend", "type": "confidential"}, "scope": "customers:read", "via": "bearer"}))]
+pub struct MeDoc {
+    pub merchant: MeMerchant,
+    /// The OAuth client, for a bearer token; null for the session.
+    pub client: Option<MeClient>,
+    pub scope: String,
+    /// `bearer` or `session`.
+    pub via: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeMerchant {
+    pub id: String,
+    pub business_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeClient {
+    pub id: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub client_type: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "subgate API",
+        description = "Your backend pushes its users' Stripe customer ids, reads their \
+                       subscriptions (answered from subgate's webhook-fed mirror) and opens \
+                       Stripe customer-portal sessions, all on your connected Stripe account. \
+                       Errors are JSON: `{\"error\": code, \"message\": sentence}`.",
+        license(name = "MIT"),
+    ),
+    paths(
+        super::api::me,
+        super::customers::push_customer,
+        super::customers::list_customers,
+        super::customers::get_customer,
+        super::customers::delete_customer,
+        super::customers::customer_subscriptions,
+        super::customers::portal_session,
+        super::customers::subscription,
+        super::customers::riverty_subscription,
+        super::sso::login,
+        super::sso::preflight,
+        super::sso::open_link,
+        super::oauth::token,
+        super::oauth::revoke,
+        super::oauth::introspect,
+        super::oauth::jwks,
+        super::oauth::metadata,
+        super::oauth::authorize,
+        super::oauth::decide,
+        document_handler,
+        super::docs::redoc_page,
+    ),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "customers", description = "Link your users to customers on your Stripe account."),
+        (name = "subscriptions", description = "Subscriptions from the mirror (`?refresh=true` pulls from Stripe)."),
+        (name = "sso", description = "Single sign-on into the hosted subscriber portal."),
+        (name = "oauth", description = "OAuth 2.0, at django-oauth-toolkit's URLs."),
+        (name = "meta", description = "Who you are, and this document."),
+    ),
+)]
+pub struct ApiDoc;

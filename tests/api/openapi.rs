@@ -1,0 +1,278 @@
+//! The OpenAPI document: its shape, that it describes every route the code serves, and that every
+//! operation it describes answers with a status it documents.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::helpers::{browser, spawn_app};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "delete", "options"];
+/// Paths under these prefixes are the API surface the document must cover.
+const DOCUMENTED_PREFIXES: [&str; 5] = [
+    "/api/",
+    "/o/",
+    "/.well-known/",
+    "/subscription/",
+    "/portal/sso/",
+];
+/// The JSON 404 of an API path no route serves.
+const NO_SUCH_ENDPOINT: &str = "No such API endpoint.";
+
+async fn document(app: &crate::helpers::TestApp) -> Value {
+    let res = browser()
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .expect("GET openapi.json");
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .expect("header")
+        .starts_with("application/json"));
+    res.json().await.expect("the document is JSON")
+}
+
+#[tokio::test]
+async fn the_document_is_openapi_3_1_with_this_servers_urls_and_security_schemes() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+
+    assert!(
+        doc["openapi"].as_str().expect("present").starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(doc["servers"][0]["url"], app.address);
+    let schemes = &doc["components"]["securitySchemes"];
+    let flows = &schemes["oauth2"]["flows"];
+    assert_eq!(
+        flows["authorizationCode"]["authorizationUrl"],
+        format!("{}/o/authorize/", app.address)
+    );
+    assert_eq!(
+        flows["authorizationCode"]["tokenUrl"],
+        format!("{}/o/token/", app.address)
+    );
+    assert_eq!(
+        flows["clientCredentials"]["tokenUrl"],
+        format!("{}/o/token/", app.address)
+    );
+    for scope in [
+        "customers:read",
+        "customers:write",
+        "subscriptions:read",
+        "portal:write",
+    ] {
+        assert!(
+            flows["clientCredentials"]["scopes"][scope].is_string(),
+            "{scope}"
+        );
+    }
+    assert_eq!(schemes["session"]["type"], "apiKey");
+    assert_eq!(schemes["session"]["in"], "cookie");
+    assert_eq!(schemes["client_secret_basic"]["scheme"], "basic");
+
+    // request bodies carry examples, error bodies are described, scopes are required per call
+    let push = &doc["paths"]["/api/customers"]["post"];
+    let body_schema = &push["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+    assert_eq!(body_schema, "#/components/schemas/PushCustomer");
+    let push_schema = &doc["components"]["schemas"]["PushCustomer"];
+    assert_eq!(
+        push_schema["properties"]["customer_id"]["example"],
+        "cus_NffrFeUfNV2Hib"
+    );
+    assert_eq!(
+        push_schema["properties"]["customer_id"]["pattern"],
+        "^cus_[A-Za-z0-9]+$"
+    );
+    for status in [
+        "201", "200", "401", "403", "404", "409", "415", "422", "502", "504",
+    ] {
+        assert!(
+            push["responses"][status].is_object(),
+            "POST /api/customers documents {status}"
+        );
+    }
+    assert_eq!(
+        push["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
+    assert!(push["security"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .any(|s| s["oauth2"] == serde_json::json!(["customers:write"])));
+    let sso = &doc["paths"]["/api/v1/stores/{store}/subscribers/{subscriber_id}/login"]["post"];
+    assert_eq!(
+        sso["responses"]["401"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/SsoErrorBody"
+    );
+    let token = &doc["paths"]["/o/token/"]["post"]["requestBody"]["content"];
+    assert!(token["application/x-www-form-urlencoded"].is_object());
+
+    // every bearer-protected operation documents the 401 it answers without a token
+    for (path, item) in doc["paths"].as_object().expect("present") {
+        for (method, op) in item.as_object().expect("present") {
+            let protected = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("oauth2").is_some()));
+            if protected {
+                assert!(
+                    op["responses"]["401"].is_object(),
+                    "{method} {path} lacks 401"
+                );
+            }
+        }
+    }
+}
+
+/// `.route("/path", get(a).post(b))` and `.route(CONST, …)` calls in `src/http`, as
+/// (path, method) pairs.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).expect("src/http") {
+        let path = entry.expect("present").path();
+        let source = std::fs::read_to_string(&path).expect("present");
+        let mut rest = source.as_str();
+        while let Some(at) = rest.find(".route(") {
+            rest = &rest[at + ".route(".len()..];
+            // the call's text, up to its matching parenthesis
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    depth == 0
+                })
+                .map(|(i, _)| i)
+                .expect("balanced .route( call");
+            let call = &rest[..end];
+            let (first, handlers) = call.split_once(',').expect("route(path, handler)");
+            let first = first.trim();
+            let route_path = if let Some(literal) = first.strip_prefix('"') {
+                literal.trim_end_matches('"').to_string()
+            } else {
+                // a constant of this file: `pub const NAME: &str = "…";`
+                let marker = format!("const {first}: &str = \"");
+                let from = source
+                    .find(&marker)
+                    .unwrap_or_else(|| panic!("{}: constant {first} not found", path.display()))
+                    + marker.len();
+                source[from..source[from..].find('"').expect("present") + from].to_string()
+            };
+            for method in METHODS {
+                let called = handlers.contains(&format!(" {method}("))
+                    || handlers.contains(&format!("\n{method}("))
+                    || handlers.trim_start().starts_with(&format!("{method}("))
+                    || handlers.contains(&format!(".{method}("));
+                if called {
+                    routes.insert((route_path.clone(), method.to_string()));
+                }
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn every_route_the_code_serves_is_in_the_document() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let routes = routes_in_source();
+    assert!(
+        routes.contains(&("/api/customers".into(), "post".into()))
+            && routes.contains(&(
+                "/api/v1/stores/{store}/subscribers/{subscriber_id}/login".into(),
+                "options".into()
+            )),
+        "the source scan finds routes: {routes:?}"
+    );
+    let mut missing = Vec::new();
+    for (path, method) in &routes {
+        let in_scope =
+            DOCUMENTED_PREFIXES.iter().any(|p| path.starts_with(p)) && path != "/api/{*rest}";
+        if in_scope && !doc["paths"][path][method].is_object() {
+            missing.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    assert!(missing.is_empty(), "undocumented routes: {missing:?}");
+}
+
+#[tokio::test]
+async fn every_documented_operation_answers_with_a_status_it_documents() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("present");
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("present") {
+        for (method, op) in item.as_object().expect("present") {
+            // placeholders become plausible ids; no credentials: the unauthenticated answer
+            let concrete = path
+                .replace("{subscriber_id}", "user-1")
+                .replace("{subscription_id}", "sub_1")
+                .replace("{client_id}", "sg_1")
+                .replace("{store}", "no-such-store")
+                .replace("{token}", "AAAAAAAAAAAAAAAAAAAAAA");
+            let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("present");
+            let res = client
+                .request(m, app.url(&concrete))
+                .send()
+                .await
+                .expect("request");
+            let status = res.status().as_u16().to_string();
+            let body = res.text().await.unwrap_or_default();
+            assert!(
+                !body.contains(NO_SUCH_ENDPOINT) && status != "405",
+                "{method} {concrete}: no route serves it ({status})"
+            );
+            assert!(
+                op["responses"][&status].is_object(),
+                "{method} {concrete} answered {status}, which the document does not list: {body}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} operations");
+}
+
+#[tokio::test]
+async fn redoc_is_served_from_this_host_under_a_strict_policy() {
+    let app = spawn_app().await;
+    let res = browser()
+        .get(app.url("/api/docs"))
+        .send()
+        .await
+        .expect("GET /api/docs");
+    assert_eq!(res.status().as_u16(), 200);
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("header")
+        .to_string();
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("http"), "no other origin is allowed: {csp}");
+    let html = res.text().await.expect("present");
+    assert!(
+        html.contains("<redoc spec-url=\"/api/openapi.json\""),
+        "{html}"
+    );
+    assert!(
+        html.contains("<script src=\"/vendor/redoc.standalone.js\"></script>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("://"),
+        "nothing is loaded from another host: {html}"
+    );
+}
