@@ -78,30 +78,33 @@ fn scratch_dir() -> PathBuf {
 /// A fresh database for one test: a SQLite file, or a new PostgreSQL database.
 pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     match std::env::var("SUBGATE_TEST_DB").as_deref() {
-        Ok("postgres") => {
-            let admin = std::env::var("SUBGATE_TEST_PG_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            sqlx::any::install_default_drivers();
-            let name = format!(
-                "subgate_test_{}",
-                subgate::crypto::random_token(9)
-                    .to_lowercase()
-                    .replace(['-', '_'], "x")
-            );
-            let mut conn = sqlx::AnyConnection::connect(&admin)
-                .await
-                .expect("connect to PostgreSQL");
-            conn.execute(format!("CREATE DATABASE {name}").as_str())
-                .await
-                .expect("create test database");
-            let base = admin
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .expect("database url has a path");
-            format!("{base}/{name}")
-        }
+        Ok("postgres") => fresh_postgres_url().await,
         _ => format!("sqlite://{}?mode=rwc", dir.join("subgate.db").display()),
     }
+}
+
+/// A new, empty PostgreSQL database on the test server (`SUBGATE_TEST_PG_URL`).
+pub async fn fresh_postgres_url() -> String {
+    let admin = std::env::var("SUBGATE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    sqlx::any::install_default_drivers();
+    let name = format!(
+        "subgate_test_{}",
+        subgate::crypto::random_token(9)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let mut conn = sqlx::AnyConnection::connect(&admin)
+        .await
+        .expect("connect to PostgreSQL");
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .expect("database url has a path");
+    format!("{base}/{name}")
 }
 
 pub async fn spawn_app_with(options: Options) -> TestApp {

@@ -4,9 +4,12 @@
 
 mod auth;
 mod cli;
+mod cluster;
+mod faults;
 mod helpers;
 mod oauth;
 mod openapi;
 mod payments;
+mod process;
 mod security;
 mod sso;
