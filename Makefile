@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 ENV := source scripts/env.sh &&
 
-.PHONY: run test setup build check fmt lint e2e clean-test-databases
+.PHONY: run test bench setup build check fmt lint e2e clean-test-databases
 
 ## run: install what is missing, build in release mode, serve on http://127.0.0.1:3000 (SQLite under data/)
 run:
@@ -15,6 +15,11 @@ run:
 ## test: the whole suite: fmt, clippy, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
 test:
 	scripts/test.sh
+
+## bench: release build against a bare axum ceiling and django-oauth-toolkit, on SQLite and PostgreSQL
+bench:
+	scripts/setup.sh
+	scripts/bench.sh
 
 setup:
 	scripts/setup.sh --test

@@ -70,6 +70,13 @@ pub enum Command {
         #[arg(long)]
         no_seed: bool,
     },
+    /// Serve a bare axum "hello" handler on the same runtime and build settings: the ceiling
+    /// `make bench` compares every figure to.
+    #[command(hide = true)]
+    BenchHello {
+        #[arg(long, default_value = "127.0.0.1:3999")]
+        addr: std::net::SocketAddr,
+    },
     /// Register an OAuth client for a merchant; prints {"client_id", "client_secret"?} as JSON.
     CreateClient {
         /// The merchant's login email.
@@ -94,6 +101,12 @@ pub enum Command {
 
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     crate::telemetry::init(&cli.settings.log);
+    if let Some(Command::BenchHello { addr }) = &cli.command {
+        let app = axum::Router::new().route("/", axum::routing::get(|| async { "hello" }));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        axum::serve(listener, app).await?;
+        return Ok(());
+    }
     if let Some(Command::StripeSimulator {
         addr,
         public_url,
@@ -126,7 +139,9 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     }
     let config = cli.settings.into_config()?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::StripeSimulator { .. } => unreachable!("handled above"),
+        Command::StripeSimulator { .. } | Command::BenchHello { .. } => {
+            unreachable!("handled above")
+        }
         Command::Serve => {
             let mut leptos_options = get_configuration(None)?.leptos_options;
             leptos_options.site_addr = config.site_addr;
