@@ -19,14 +19,11 @@ pub enum Environment {
 /// What the operator may set. Parsed into [`Config`] by [`Settings::into_config`].
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
-    /// Database: `sqlite://PATH?mode=rwc` (the embedded default) or `postgres://…` (for several
-    /// instances sharing one database).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/subgate.db?mode=rwc"
-    )]
-    pub database_url: String,
+    /// Database: `sqlite://PATH?mode=rwc` or `postgres://…` (for several instances sharing one
+    /// database). Default: the embedded SQLite file `subgate.db` in the data directory, beside
+    /// the development secret key it belongs with.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
 
     /// Address and port the HTTP server listens on.
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
@@ -256,8 +253,14 @@ impl Settings {
             self.stripe_timeout_secs,
             production,
         )?;
+        let database_url = self.database_url.unwrap_or_else(|| {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("subgate.db").display()
+            )
+        });
         Ok(Config {
-            database_url: self.database_url,
+            database_url,
             site_addr: self.site_addr,
             public_url,
             secret_key,
