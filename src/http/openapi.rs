@@ -122,6 +122,64 @@ pub struct ErrorBody {
     pub request_id: Option<String>,
 }
 
+/// What every call with a bearer token or the session may answer, besides its own statuses.
+#[derive(utoipa::IntoResponses)]
+pub enum CallerErrors {
+    #[response(
+        status = 401,
+        description = "No, or an invalid, bearer token or session."
+    )]
+    Unauthenticated(ErrorBody),
+    #[response(
+        status = 403,
+        description = "The token lacks the scope, or (session) the CSRF header is missing."
+    )]
+    Forbidden(ErrorBody),
+    #[response(
+        status = 503,
+        description = "The database is briefly unavailable; retry after `retry_after` seconds."
+    )]
+    Unavailable(ErrorBody),
+}
+
+/// What a call with a JSON body may answer about the body.
+#[derive(utoipa::IntoResponses)]
+pub enum BodyErrors {
+    #[response(status = 400, description = "Malformed JSON, path or header.")]
+    Malformed(ErrorBody),
+    #[response(status = 413, description = "The body is over the limit (1 MiB).")]
+    TooLarge(ErrorBody),
+    #[response(status = 415, description = "The body is not application/json.")]
+    NotJson(ErrorBody),
+    #[response(
+        status = 422,
+        description = "A field breaks a rule; the message names the field."
+    )]
+    Invalid(ErrorBody),
+}
+
+/// What a call that reaches the merchant's Stripe account may answer about Stripe.
+#[derive(utoipa::IntoResponses)]
+pub enum GatewayErrors {
+    #[response(
+        status = 409,
+        description = "Stripe is not connected, or the connection was revoked (`not_connected`)."
+    )]
+    NotConnected(ErrorBody),
+    #[response(
+        status = 402,
+        description = "Stripe refused for a state of the account or customer."
+    )]
+    Refused(ErrorBody),
+    #[response(
+        status = 502,
+        description = "Stripe failed; `request_id` is Stripe's id of the request."
+    )]
+    Failed(ErrorBody),
+    #[response(status = 504, description = "Stripe did not answer in time.")]
+    TimedOut(ErrorBody),
+}
+
 /// The SSO login endpoint's errors, in Recurpay's shape plus subgate's `error` code.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"success": false, "error": "invalid_hash", "message": "Failed to login subscriber due to an invalid customer hash"}))]
