@@ -158,19 +158,27 @@ async fn kill9_loses_no_acknowledged_write(database_url: String) {
     let s = seed(&server.base).await;
     let public = server.base.clone();
     let http = reqwest::Client::new();
-    let first: Value = http
-        .get(server.url("/api/customers/user-1/subscriptions"))
-        .bearer_auth(s.str("token"))
-        .send()
-        .await
-        .expect("subscriptions")
-        .json()
-        .await
-        .expect("json");
-    let price = first["data"][0]["items"][0]["price_id"]
-        .as_str()
-        .expect("a demo price")
-        .to_string();
+    // a price of the demo account, from whichever seeded customer has a subscription
+    let mut price = None;
+    for subscriber in s.json["subscribers"].as_array().expect("subscribers") {
+        let list: Value = http
+            .get(server.url(&format!(
+                "/api/customers/{}/subscriptions",
+                subscriber.as_str().expect("id")
+            )))
+            .bearer_auth(s.str("token"))
+            .send()
+            .await
+            .expect("subscriptions")
+            .json()
+            .await
+            .expect("json");
+        if let Some(p) = list["data"][0]["items"][0]["price_id"].as_str() {
+            price = Some(p.to_string());
+            break;
+        }
+    }
+    let price = price.expect("a demo price");
 
     let acked = write_until_killed(&mut server, &s, &price).await;
     assert!(
