@@ -24,6 +24,8 @@ need() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
 need make make; need curl curl; need node nodejs; need npm npm; need python3 python3
 # php-cli: a test computes the SSO hash exactly as the PHP snippet does
 $want_test && { need chromium chromium; need psql postgresql-client; need pg_isready postgresql-client; need php php-cli; }
+# the virtualenvs of schemathesis (make test) and the django-oauth-toolkit benchmark need venv
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
 # rust-web-llvm's /usr/bin/rust-lld needs the lld of the LLVM it was built against
 if ! [ -x /usr/bin/rust-lld ] || ! /usr/bin/rust-lld -flavor wasm --version >/dev/null 2>&1; then missing+=(rust-web-llvm lld); fi
 if [ ${#missing[@]} -gt 0 ]; then
@@ -44,20 +46,27 @@ rustc -V | grep -q '^rustc 1\.\(9[6-9]\|[1-9][0-9][0-9]\)' || { echo "rustc >= 1
 installed_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
 if [ "$(installed_version cargo-leptos)" != "$CARGO_LEPTOS_VERSION" ]; then
   log "installing cargo-leptos $CARGO_LEPTOS_VERSION (slow: ~30 min on 2 cores, once per machine)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  # its own throw-away target directory: the project's stays free for the project's builds
+  env -u CARGO_TARGET_DIR cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 if [ "$(installed_version wasm-bindgen)" != "$wb_version" ]; then
   log "installing wasm-bindgen-cli $wb_version (equals the wasm-bindgen crate in Cargo.lock)"
   # not --locked: its lock file pins a crate version the registry no longer serves
-  cargo install wasm-bindgen-cli --version "$wb_version"
+  env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$wb_version"
 fi
 
-# 3. npm tools: tailwindcss (CSS), binaryen (wasm-opt), @playwright/test (drives Debian's chromium)
+# 3. npm tools: tailwindcss (CSS), binaryen (wasm-opt), @playwright/test (drives Debian's chromium),
+#    redoc (the API reference page)
 if ! [ -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.subgate-lock; then
   log "installing npm packages"
   # `npm install` (not `ci`): the lock omits other platforms' optional tailwind binaries, which `ci` rejects
   npm install --no-fund --no-audit --loglevel=error
   cp package-lock.json node_modules/.subgate-lock
+fi
+# ReDoc for /api/docs, served by subgate itself (no CDN): from npm into the site's public files
+if ! cmp -s node_modules/redoc/bundles/redoc.standalone.js public/vendor/redoc.standalone.js 2>/dev/null; then
+  mkdir -p public/vendor
+  cp node_modules/redoc/bundles/redoc.standalone.js public/vendor/redoc.standalone.js
 fi
 log "toolchain ready"
