@@ -64,9 +64,14 @@ if ! [ -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   npm install --no-fund --no-audit --loglevel=error
   cp package-lock.json node_modules/.subgate-lock
 fi
-# ReDoc for /api/docs, served by subgate itself (no CDN): from npm into the site's public files
-if ! cmp -s node_modules/redoc/bundles/redoc.standalone.js public/vendor/redoc.standalone.js 2>/dev/null; then
-  mkdir -p public/vendor
-  cp node_modules/redoc/bundles/redoc.standalone.js public/vendor/redoc.standalone.js
+# ReDoc for /api/docs, served by subgate itself (no CDN): from npm into the site's public files.
+# Its one off-host fetch, the "API docs by Redocly" logo, becomes an empty inline image.
+mkdir -p public/vendor
+sed 's#https://cdn.redoc.ly/redoc/logo-mini.svg#data:image/svg+xml,%3Csvg%20xmlns=%22http://www.w3.org/2000/svg%22/%3E#' \
+  node_modules/redoc/bundles/redoc.standalone.js > public/vendor/redoc.standalone.js.new
+if cmp -s public/vendor/redoc.standalone.js.new public/vendor/redoc.standalone.js; then
+  rm public/vendor/redoc.standalone.js.new
+else
+  mv public/vendor/redoc.standalone.js.new public/vendor/redoc.standalone.js
 fi
 log "toolchain ready"

@@ -425,9 +425,9 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
                     <label class="text-sm">"As "
                         <select id="auth-mode" class="rounded-md border border-slate-300 px-2 py-1 text-sm"
                                 on:change=move |ev| auth.set(if event_target_value(&ev) == "bearer" { Auth::Bearer } else { Auth::Session })>
-                            <option value="session" selected=move || auth.get() == Auth::Session>"my session"</option>
+                            <option value="session" prop:selected=move || auth.get() == Auth::Session>"my session"</option>
                             {move || bearer.get().map(|(_, client)| view! {
-                                <option value="bearer" selected=move || auth.get() == Auth::Bearer>{format!("bearer token of {client} (PKCE)")}</option>
+                                <option value="bearer" prop:selected=move || auth.get() == Auth::Bearer>{format!("bearer token of {client} (PKCE)")}</option>
                             })}
                         </select>
                     </label>
