@@ -163,6 +163,7 @@ async fn sso_is_off_until_turned_on_and_then_has_a_store_and_a_sealed_256_bit_se
 async fn a_valid_hash_gets_a_one_time_link_that_opens_the_portal_with_the_subscriptions() {
     let app = spawn_app().await;
     let r = ready(&app).await;
+    let before = app.clock.now();
     let (status, body) = login(
         &app,
         &r.store,
@@ -170,6 +171,7 @@ async fn a_valid_hash_gets_a_one_time_link_that_opens_the_portal_with_the_subscr
         json!({ "customer_hash": hash(&r.secret, "42") }),
     )
     .await;
+    let after = app.clock.now();
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["success"], true);
     let url = body["data"]["redirection_url"].as_str().expect("url");
@@ -177,9 +179,10 @@ async fn a_valid_hash_gets_a_one_time_link_that_opens_the_portal_with_the_subscr
         .strip_prefix(&format!("{}/portal/sso/", app.address))
         .expect("a link to this server's portal");
     assert_eq!(token.len(), 43, "256 random bits, base64url");
-    assert_eq!(
-        body["data"]["expires_at"].as_i64(),
-        Some(app.clock.now() + 120)
+    let expires_at = body["data"]["expires_at"].as_i64().expect("expires_at");
+    assert!(
+        (before + 120..=after + 120).contains(&expires_at),
+        "{expires_at} not 120 s after [{before}, {after}]"
     );
 
     let (status, subscriber) = follow(&app, url).await;
@@ -436,19 +439,23 @@ async fn the_node_and_php_snippets_compute_the_hash_that_logs_in() {
 async fn after_a_rotation_both_secrets_log_in_until_the_overlap_ends() {
     let app = spawn_app().await;
     let r = ready(&app).await;
+    let before = app.clock.now();
     let res = app
         .call_fn("rotate_sso_secret", &[("overlap_hours", "24")])
         .await;
     assert_eq!(res.status().as_u16(), 200);
+    let after = app.clock.now();
     let (new, old) = secrets(&app).await;
     assert_eq!(old.as_deref(), Some(r.secret.as_str()));
     assert_ne!(new, r.secret);
     let s = sso_tab(&app).await;
     assert_eq!(s["current"]["generation"], 2);
     assert_eq!(s["previous"]["generation"], 1);
-    assert_eq!(
-        s["previous"]["expires_at"].as_i64(),
-        Some(app.clock.now() + 24 * 3600)
+    // the clock follows the system's, so the rotation happened somewhere in [before, after]
+    let expires_at = s["previous"]["expires_at"].as_i64().expect("expires_at");
+    assert!(
+        (before + 24 * 3600..=after + 24 * 3600).contains(&expires_at),
+        "{expires_at} not 24 h after [{before}, {after}]"
     );
 
     for secret in [&new, &r.secret] {
@@ -550,7 +557,9 @@ async fn signed_timestamps_refuse_plain_hashes_stale_times_and_reused_nonces() {
         (409, Some("nonce_reused")),
         "{body}"
     );
-    for ts in [now - 301, now + 301] {
+    // The server reads its own clock a moment later than `now`; a margin of 10 s on each side
+    // keeps a second ticking in between from moving a timestamp across the ±300 s boundary.
+    for ts in [now - 310, now + 310] {
         let (status, body) = login(&app, &r.store, "42", signed(ts, "nonce-0000000002")).await;
         assert_eq!(
             (status, body["error"].as_str()),
@@ -558,7 +567,7 @@ async fn signed_timestamps_refuse_plain_hashes_stale_times_and_reused_nonces() {
             "{body}"
         );
     }
-    let (status, _) = login(&app, &r.store, "42", signed(now - 299, "nonce-0000000003")).await;
+    let (status, _) = login(&app, &r.store, "42", signed(now - 290, "nonce-0000000003")).await;
     assert_eq!(status, 200, "within the tolerance");
     // the timestamp is part of what is signed
     let mut tampered = signed(now, "nonce-0000000004");
