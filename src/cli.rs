@@ -41,7 +41,8 @@ pub enum Command {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
-    /// Start signing access tokens with a new key; the old ones verify until their tokens expire.
+    /// Start signing access tokens with a new key (running servers switch within 5 s); the old
+    /// ones verify until their tokens expire.
     RotateSigningKey,
     /// Serve the built-in Stripe simulator on its own (for experiments, end-to-end tests and
     /// benchmarks): Stripe's API and Connect OAuth as subgate uses them, and `/_sim/` controls.

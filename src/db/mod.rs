@@ -3,6 +3,7 @@
 //! `$n` placeholders, TEXT and BIGINT columns, unix-second timestamps, `ON CONFLICT` upserts.
 //! Each aggregate has its own file; nothing outside this folder writes SQL.
 
+pub mod live_tokens;
 pub mod merchants;
 pub mod oauth;
 pub mod payments;
@@ -10,6 +11,7 @@ pub mod sessions;
 pub mod sso;
 pub mod throttle;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
@@ -25,6 +27,8 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// Access tokens recently found live (shared by every clone of this handle).
+    pub live_tokens: Arc<live_tokens::LiveTokens>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +62,13 @@ impl Db {
         let options = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(5))
+            // sqlx pings every connection when it goes back to the pool, and by default again
+            // when it is taken out. An SQLite connection is a file in this process and cannot
+            // have gone away in between: that second ping only cost a round trip to the
+            // connection's worker thread per query (the largest cost `perf` showed on the
+            // bearer read). A PostgreSQL connection can die while idle (a server restart), so
+            // it keeps the check.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -70,7 +81,11 @@ impl Db {
                 })
             });
         let pool = options.connect(url).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            live_tokens: Arc::default(),
+        })
     }
 
     /// Applies pending migrations. On PostgreSQL sqlx takes an advisory lock, so instances that

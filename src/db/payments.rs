@@ -58,20 +58,31 @@ pub struct CustomerRow {
 }
 
 fn customer_from_row(row: &AnyRow) -> Result<CustomerRow, sqlx::Error> {
+    customer_from_named(row, "")
+}
+
+/// A customer from columns named `{prefix}{column}`.
+fn customer_from_named(row: &AnyRow, prefix: &str) -> Result<CustomerRow, sqlx::Error> {
+    let column = |name: &str| format!("{prefix}{name}");
     Ok(CustomerRow {
-        merchant_id: row.try_get("merchant_id")?,
-        subscriber_id: row.try_get("subscriber_id")?,
-        customer_id: row.try_get("customer_id")?,
-        account_id: row.try_get("account_id")?,
-        email: row.try_get("email")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        synced_at: row.try_get("synced_at")?,
+        merchant_id: row.try_get(column("merchant_id").as_str())?,
+        subscriber_id: row.try_get(column("subscriber_id").as_str())?,
+        customer_id: row.try_get(column("customer_id").as_str())?,
+        account_id: row.try_get(column("account_id").as_str())?,
+        email: row.try_get(column("email").as_str())?,
+        created_at: row.try_get(column("created_at").as_str())?,
+        updated_at: row.try_get(column("updated_at").as_str())?,
+        synced_at: row.try_get(column("synced_at").as_str())?,
     })
 }
 
 const CUSTOMER_COLUMNS: &str =
     "merchant_id, subscriber_id, customer_id, account_id, email, created_at, updated_at, synced_at";
+
+/// [`CUSTOMER_COLUMNS`] of `customers c` renamed `c_…`, to sit beside [`SUBSCRIPTION_COLUMNS`].
+const PREFIXED_CUSTOMER_COLUMNS: &str = "c.merchant_id AS c_merchant_id, c.subscriber_id AS c_subscriber_id, \
+     c.customer_id AS c_customer_id, c.account_id AS c_account_id, c.email AS c_email, \
+     c.created_at AS c_created_at, c.updated_at AS c_updated_at, c.synced_at AS c_synced_at";
 
 /// What an upsert of a customer did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -476,6 +487,37 @@ impl Db {
         .iter()
         .map(subscription_from_row)
         .collect()
+    }
+
+    /// A customer and their mirrored subscriptions (newest first) in one query: the read every
+    /// `GET …/subscriptions` makes.
+    pub async fn customer_with_subscriptions(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &str,
+    ) -> Result<Option<(CustomerRow, Vec<SubscriptionRow>)>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PREFIXED_CUSTOMER_COLUMNS}, {SUBSCRIPTION_COLUMNS} FROM customers c
+             LEFT JOIN subscriptions s ON s.merchant_id = c.merchant_id AND s.customer_id = c.customer_id
+             WHERE c.merchant_id = $1 AND c.subscriber_id = $2
+             ORDER BY s.created DESC, s.id"
+        ))
+        .bind(merchant_id)
+        .bind(subscriber_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let customer = customer_from_named(first, "c_")?;
+        let mut subscriptions = Vec::with_capacity(rows.len());
+        for row in &rows {
+            // the LEFT JOIN's one row of NULLs when there is no subscription
+            if row.try_get::<Option<String>, _>("id")?.is_some() {
+                subscriptions.push(subscription_from_row(row)?);
+            }
+        }
+        Ok(Some((customer, subscriptions)))
     }
 
     pub async fn subscription(

@@ -23,11 +23,17 @@ const ALG: &str = "EdDSA";
 /// cache is safe; an unknown `kid` always goes to the database.
 const VERIFIER_CACHE_SECS: i64 = 300;
 
+/// How long the unsealed current signing key is kept in memory before the database is asked
+/// again which key is current (a rotation on another instance is followed within this).
+const SIGNER_CACHE_SECS: i64 = 5;
+
 pub struct KeyRing {
     db: Db,
     sealer: Sealer,
     /// kid → (public key, when it was read): token checks skip the database for known keys.
     verifiers: std::sync::RwLock<std::collections::HashMap<String, (VerifyingKey, i64)>>,
+    /// The current key, unsealed: `(kid, key, read_at)`.
+    signer: std::sync::RwLock<Option<(String, SigningKey, i64)>>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -56,6 +62,7 @@ impl KeyRing {
             db,
             sealer: Sealer::new(root, "jwt-signing-key"),
             verifiers: Default::default(),
+            signer: Default::default(),
         }
     }
 
@@ -96,6 +103,9 @@ impl KeyRing {
                 retired_at: None,
             })
             .await?;
+        if let Ok(mut signer) = self.signer.write() {
+            *signer = None;
+        }
         tracing::info!(kid = %kid, "new JWT signing key");
         Ok(kid)
     }
@@ -105,6 +115,32 @@ impl KeyRing {
     }
 
     pub async fn sign(&self, claims: &AccessClaims, now: i64) -> Result<String, AppError> {
+        let (kid, key) = self.current_signer(now).await?;
+        let header = json!({ "alg": ALG, "typ": "at+jwt", "kid": kid });
+        let signing_input = format!(
+            "{}.{}",
+            B64.encode(header.to_string()),
+            B64.encode(serde_json::to_vec(claims).unwrap_or_default())
+        );
+        let signature = key.sign(signing_input.as_bytes());
+        Ok(format!(
+            "{signing_input}.{}",
+            B64.encode(signature.to_bytes())
+        ))
+    }
+
+    /// The current signing key, unsealed: from memory when read less than
+    /// [`SIGNER_CACHE_SECS`] ago, else from the database.
+    async fn current_signer(&self, now: i64) -> Result<(String, SigningKey), AppError> {
+        let cached = self
+            .signer
+            .read()
+            .ok()
+            .and_then(|c| c.clone())
+            .filter(|(_, _, read_at)| (0..SIGNER_CACHE_SECS).contains(&(now - read_at)));
+        if let Some((kid, key, _)) = cached {
+            return Ok((kid, key));
+        }
         let keys = self.keys(now).await?;
         let key = keys
             .iter()
@@ -121,17 +157,11 @@ impl KeyRing {
                 tracing::error!(kid = %key.kid, "cannot unseal the signing key: was SUBGATE_SECRET_KEY changed?");
                 AppError::Internal
             })?;
-        let header = json!({ "alg": ALG, "typ": "at+jwt", "kid": key.kid });
-        let signing_input = format!(
-            "{}.{}",
-            B64.encode(header.to_string()),
-            B64.encode(serde_json::to_vec(claims).unwrap_or_default())
-        );
-        let signature = SigningKey::from_bytes(&seed).sign(signing_input.as_bytes());
-        Ok(format!(
-            "{signing_input}.{}",
-            B64.encode(signature.to_bytes())
-        ))
+        let signing = SigningKey::from_bytes(&seed);
+        if let Ok(mut signer) = self.signer.write() {
+            *signer = Some((key.kid.clone(), signing.clone(), now));
+        }
+        Ok((key.kid.clone(), signing))
     }
 
     /// Checks the signature only; the caller checks `exp`, `iss`, `aud` and revocation.

@@ -1,6 +1,6 @@
 //! Issuing, revoking and introspecting tokens. Access tokens are JWTs whose `jti` is recorded
 //! with the grant they came from, so revoking a token or its whole grant takes effect at once on
-//! every instance. Refresh tokens are random strings stored only as keyed hashes.
+//! the instance that revoked and within a second on every other. Refresh tokens are random strings stored only as keyed hashes.
 
 use serde::Serialize;
 
@@ -9,7 +9,7 @@ use super::jwt::KeyRing;
 use super::scope::Scopes;
 use super::{AccessClaims, OAuthError, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
 use crate::crypto::{keyed_hash, random_id, random_token, SecretKey};
-use crate::db::oauth::GrantRow;
+use crate::db::oauth::{GrantRow, IssuedTokens};
 use crate::db::Db;
 use crate::error::AppError;
 
@@ -59,6 +59,18 @@ impl TokenService {
         keyed_hash(&self.token_hash_key, token)
     }
 
+    fn grant_row(client: &Client, grant_type: &str, scope: &Scopes, audience: &str) -> GrantRow {
+        GrantRow {
+            id: random_id("grt"),
+            merchant_id: client.merchant_id.clone(),
+            client_id: client.id.clone(),
+            grant_type: grant_type.into(),
+            scope: scope.to_string(),
+            audience: audience.into(),
+            revoked_at: None,
+        }
+    }
+
     /// Records a new grant (the family every token of one authorization belongs to).
     pub async fn new_grant(
         &self,
@@ -68,24 +80,43 @@ impl TokenService {
         audience: &str,
         now: i64,
     ) -> Result<GrantRow, OAuthError> {
-        let grant = GrantRow {
-            id: random_id("grt"),
-            merchant_id: client.merchant_id.clone(),
-            client_id: client.id.clone(),
-            grant_type: grant_type.into(),
-            scope: scope.to_string(),
-            audience: audience.into(),
-            revoked_at: None,
-        };
+        let grant = Self::grant_row(client, grant_type, scope, audience);
         self.db.insert_grant(&grant, now).await?;
         Ok(grant)
     }
 
-    /// An access token (and optionally a refresh token) under `grant`, with `scope` (a subset
-    /// of the grant's).
+    /// An access token (and optionally a refresh token) under the existing `grant`, with `scope`
+    /// (a subset of the grant's).
     pub async fn issue(
         &self,
         grant: &GrantRow,
+        scope: &str,
+        with_refresh: bool,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        self.mint(grant, false, scope, with_refresh, now).await
+    }
+
+    /// A new grant and its one access token, written together (client credentials, where every
+    /// token request is an authorization of its own).
+    pub async fn issue_in_new_grant(
+        &self,
+        client: &Client,
+        grant_type: &str,
+        scope: &Scopes,
+        audience: &str,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let grant = Self::grant_row(client, grant_type, scope, audience);
+        self.mint(&grant, true, &grant.scope, false, now).await
+    }
+
+    /// Signs first and records after, in one transaction: a failure leaves nothing behind, and
+    /// nothing is handed out that was not recorded.
+    async fn mint(
+        &self,
+        grant: &GrantRow,
+        grant_is_new: bool,
         scope: &str,
         with_refresh: bool,
         now: i64,
@@ -106,19 +137,19 @@ impl TokenService {
             jti: random_token(16),
             merchant_id: grant.merchant_id.clone(),
         };
-        self.db
-            .insert_access_token(&claims.jti, &grant.id, claims.exp)
-            .await?;
         let access_token = self.keys.sign(&claims, now).await?;
-        let refresh_token = if with_refresh {
-            let token = format!("sgr_{}", random_token(32));
-            self.db
-                .insert_refresh_token(&self.hash(&token), &grant.id, now + REFRESH_TOKEN_TTL)
-                .await?;
-            Some(token)
-        } else {
-            None
-        };
+        let refresh_token = with_refresh.then(|| format!("sgr_{}", random_token(32)));
+        let refresh_hash = refresh_token.as_deref().map(|t| self.hash(t));
+        self.db
+            .record_tokens(&IssuedTokens {
+                new_grant: grant_is_new.then_some(grant),
+                grant_id: &grant.id,
+                jti: &claims.jti,
+                access_expires_at: claims.exp,
+                refresh: refresh_hash.as_deref().map(|h| (h, now + REFRESH_TOKEN_TTL)),
+                now,
+            })
+            .await?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
@@ -153,8 +184,9 @@ impl TokenService {
                 "The access token is not meant for this API (audience).",
             ));
         }
-        // revocation: always asked of the database, so every instance refuses a revoked token
-        match self.db.live_access_token_grant(&claims.jti).await {
+        // revocation: asked of the database, whose "live" answer is trusted for at most a
+        // second, so every instance refuses a revoked token within that (and this one at once)
+        match self.db.live_access_token_grant_recent(&claims.jti).await {
             Ok(Some(grant))
                 if grant.merchant_id == claims.merchant_id
                     && grant.client_id == claims.client_id =>

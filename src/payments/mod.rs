@@ -251,11 +251,7 @@ impl Payments {
         self.db
             .customer(merchant_id, subscriber_id.as_str())
             .await?
-            .ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "No customer with subscriber id \"{subscriber_id}\"."
-                ))
-            })
+            .ok_or_else(|| no_customer(subscriber_id))
     }
 
     /// Up to `limit` customers after the cursor; the bool says whether more follow.
@@ -286,9 +282,7 @@ impl Payments {
         {
             Ok(())
         } else {
-            Err(AppError::NotFound(format!(
-                "No customer with subscriber id \"{subscriber_id}\"."
-            )))
+            Err(no_customer(subscriber_id))
         }
     }
 
@@ -303,21 +297,29 @@ impl Payments {
         refresh: bool,
         now: i64,
     ) -> Result<(CustomerRow, Vec<SubscriptionRow>), AppError> {
+        if !refresh {
+            // the common read: one query for the customer and the mirror
+            let found = self
+                .db
+                .customer_with_subscriptions(merchant_id, subscriber_id.as_str())
+                .await?
+                .ok_or_else(|| no_customer(subscriber_id))?;
+            self.active_connection(merchant_id).await?;
+            return Ok(found);
+        }
         let customer = self.customer(merchant_id, subscriber_id).await?;
         let connection = self.active_connection(merchant_id).await?;
-        if refresh {
-            let fresh = match self
-                .gateway
-                .list_subscriptions(&customer.account_id, &customer.customer_id)
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
-            };
-            self.db
-                .replace_subscriptions(merchant_id, &customer.customer_id, &fresh, now)
-                .await?;
-        }
+        let fresh = match self
+            .gateway
+            .list_subscriptions(&customer.account_id, &customer.customer_id)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+        };
+        self.db
+            .replace_subscriptions(merchant_id, &customer.customer_id, &fresh, now)
+            .await?;
         let rows = self
             .db
             .customer_subscriptions(merchant_id, &customer.customer_id)
@@ -522,4 +524,10 @@ pub enum ReceiveError {
     /// It could not be stored: 5xx, the gateway retries later.
     #[error("could not store the event: {0}")]
     Store(AppError),
+}
+
+fn no_customer(subscriber_id: &SubscriberId) -> AppError {
+    AppError::NotFound(format!(
+        "No customer with subscriber id \"{subscriber_id}\"."
+    ))
 }

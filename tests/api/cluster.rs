@@ -184,9 +184,11 @@ async fn two_instances_on_one_postgresql_database_behave_as_one() {
         .expect("access token")
         .to_string();
     let me = |server: &Server| http.get(server.url("/api/me")).bearer_auth(&access).send();
+    // both instances have now seen the token live (and may remember it for a moment)
     assert_eq!(me(&b).await.expect("me on B").status(), 200);
+    assert_eq!(me(&a).await.expect("me on A").status(), 200);
 
-    // revoked on A: refused by B within 5 s
+    // revoked on A: refused by A at once, and by B within 5 s
     let revoked = http
         .post(a.url("/o/revoke_token/"))
         .form(&[
@@ -197,6 +199,7 @@ async fn two_instances_on_one_postgresql_database_behave_as_one() {
         .await
         .expect("revoke on A");
     assert_eq!(revoked.status(), 200);
+    assert_eq!(me(&a).await.expect("me on A").status(), 401);
     let started = Instant::now();
     loop {
         let status = me(&b).await.expect("me on B").status();

@@ -1109,6 +1109,8 @@ async fn rotate_signing_key_on_the_command_line_switches_the_signing_key() {
         .as_str()
         .expect("kid")
         .to_string();
+    // a running server keeps its unsealed signing key for 5 s, then asks which key is current
+    app.clock.advance(5);
     let (_, after, _) = client_credentials(&app, &s, &[]).await;
     let header = jwt_header;
     assert_eq!(header(&after)["kid"], kid.as_str());

@@ -734,6 +734,29 @@ async fn subscriptions_come_from_the_mirror_with_prices_products_and_renewal_dat
     assert_eq!(list["subscriber_id"], "alan");
     let data = list["data"].as_array().expect("data");
     assert_eq!(data.len(), 2, "canceled ones included: {list}");
+    let created: Vec<i64> = data
+        .iter()
+        .map(|s| s["created"].as_i64().expect("created"))
+        .collect();
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first: {created:?}");
+
+    // a customer without any subscription is an empty list, not a missing customer
+    let katherine = demo_customer(&app, &s.account, "katherine@example.com");
+    push(&app, &s.token, "katherine", &katherine).await;
+    let (status, none) = json_of(
+        app.api(
+            Method::GET,
+            "/api/customers/katherine/subscriptions",
+            &s.token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, none["subscriber_id"].clone(), none["data"].clone()),
+        (200, json!("katherine"), json!([]))
+    );
     let canceled = data
         .iter()
         .find(|s| s["status"] == "canceled")

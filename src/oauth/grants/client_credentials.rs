@@ -41,9 +41,8 @@ pub async fn exchange(
     }
     let scopes = Scopes::grant(scope, &client.scopes)?;
     let audience = choose_audience(client, audience, &tokens.api_audience)?;
-    let grant = tokens
-        .new_grant(client, "client_credentials", &scopes, &audience, now)
-        .await?;
     // no refresh token: the client can always ask again (RFC 6749 §4.4.3)
-    tokens.issue(&grant, &grant.scope, false, now).await
+    tokens
+        .issue_in_new_grant(client, "client_credentials", &scopes, &audience, now)
+        .await
 }
