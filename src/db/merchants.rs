@@ -54,7 +54,7 @@ impl Db {
         .bind(m.email_normalized)
         .bind(m.password_hash)
         .bind(m.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(|e| if is_unique_violation(&e) { InsertMerchantError::EmailTaken } else { e.into() })?;
         Ok(())

@@ -148,7 +148,7 @@ impl Db {
             .bind(to_json(&c.audiences))
             .bind(c.created_at)
             .bind(c.updated_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -166,7 +166,7 @@ impl Db {
         .bind(c.updated_at)
         .bind(&c.id)
         .bind(&c.merchant_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(r) == 1)
     }
@@ -186,7 +186,7 @@ impl Db {
         .bind(now)
         .bind(client_id)
         .bind(merchant_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(r) == 1)
     }
@@ -196,7 +196,7 @@ impl Db {
         merchant_id: &str,
         client_id: &str,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         // children first: SQLite enforces the foreign keys only when enabled per connection
         for table in ["oauth_access_tokens", "oauth_refresh_tokens", "oauth_codes"] {
             sqlx::query(&format!(
@@ -267,7 +267,7 @@ impl Db {
     }
 
     pub async fn insert_grant(&self, g: &GrantRow, now: i64) -> Result<(), sqlx::Error> {
-        insert_grant(&self.pool, g, now).await
+        insert_grant(&self.writer, g, now).await
     }
 
     /// Revokes the grant and so every token issued under it.
@@ -275,7 +275,7 @@ impl Db {
         sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now)
             .bind(grant_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         self.live_tokens.forget_all();
         Ok(())
@@ -297,7 +297,7 @@ impl Db {
         .bind(redirect_uri)
         .bind(challenge)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -312,7 +312,7 @@ impl Db {
             sqlx::query("UPDATE oauth_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1")
                 .bind(now)
                 .bind(code_hash)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await?,
         ) == 1;
         let row = sqlx::query(&format!(
@@ -350,7 +350,7 @@ impl Db {
             )
             .bind(now)
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?,
         ) == 1;
         let row = sqlx::query(&format!(
@@ -396,7 +396,7 @@ impl Db {
     /// when it is new (client credentials), the access token's `jti`, and the refresh token's
     /// hash. Either all of it is there afterwards or none of it.
     pub async fn record_tokens(&self, issued: &IssuedTokens<'_>) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         if let Some(grant) = issued.new_grant {
             insert_grant(&mut *tx, grant, issued.now).await?;
         }
@@ -461,7 +461,7 @@ impl Db {
         )
         .bind(now)
         .bind(jti)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         self.live_tokens.forget_all();
         Ok(())
@@ -497,7 +497,7 @@ impl Db {
         .bind(client_id)
         .bind(scope)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -511,7 +511,7 @@ impl Db {
         .bind(&k.private_key_sealed)
         .bind(&k.public_key)
         .bind(k.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -548,7 +548,7 @@ impl Db {
         )
         .bind(now)
         .bind(kid)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }

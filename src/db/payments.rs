@@ -201,7 +201,7 @@ impl Db {
         .bind(&c.scope)
         .bind(&c.business_name)
         .bind(c.connected_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -220,7 +220,7 @@ impl Db {
         .bind(now)
         .bind(by)
         .bind(merchant_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(r) == 1)
     }
@@ -242,7 +242,7 @@ impl Db {
         .bind(by)
         .bind(gateway)
         .bind(account_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(r))
     }
@@ -259,7 +259,7 @@ impl Db {
         .bind(now)
         .bind(gateway)
         .bind(account_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -275,7 +275,7 @@ impl Db {
         c: &CustomerRow,
         subscriptions: &[Subscription],
     ) -> Result<Upserted, UpsertCustomerError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         let taken: Option<String> = sqlx::query(
             "SELECT subscriber_id FROM customers WHERE merchant_id = $1 AND customer_id = $2 AND subscriber_id <> $3",
         )
@@ -392,7 +392,7 @@ impl Db {
         merchant_id: &str,
         subscriber_id: &str,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "DELETE FROM subscriptions WHERE merchant_id = $1 AND customer_id IN
                (SELECT customer_id FROM customers WHERE merchant_id = $1 AND subscriber_id = $2)",
@@ -444,7 +444,7 @@ impl Db {
         subscriptions: &[Subscription],
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         write_subscriptions(&mut tx, merchant_id, customer_id, subscriptions, now).await?;
         tx.commit().await
     }
@@ -464,7 +464,7 @@ impl Db {
             source_time,
             now,
         )
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -561,7 +561,7 @@ impl Db {
         .bind(event.created)
         .bind(payload)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(r) == 1)
     }
@@ -572,7 +572,7 @@ impl Db {
         )
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -580,7 +580,7 @@ impl Db {
     pub async fn webhook_event_failed(&self, id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("UPDATE webhook_events SET attempts = attempts + 1 WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -657,7 +657,7 @@ impl Db {
         .bind(i64::from(response.status))
         .bind(&response.body)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -666,13 +666,13 @@ impl Db {
     pub async fn purge_payments_history(&self, before: i64) -> Result<u64, sqlx::Error> {
         let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         let events = sqlx::query(
             "DELETE FROM webhook_events WHERE processed_at IS NOT NULL AND received_at < $1",
         )
         .bind(before)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(keys) + affected(events))
     }

@@ -24,7 +24,7 @@ impl DbSessionStore {
     pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
         let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await?;
         Ok(affected(result))
     }
@@ -55,7 +55,7 @@ impl SessionStore for DbSessionStore {
             .bind(key(&record.id))
             .bind(&data)
             .bind(record.expiry_date.unix_timestamp())
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await
             .map_err(backend)?;
             if affected(inserted) == 1 {
@@ -73,7 +73,7 @@ impl SessionStore for DbSessionStore {
         .bind(key(&record.id))
         .bind(encode(record)?)
         .bind(record.expiry_date.unix_timestamp())
-        .execute(&self.db.pool)
+        .execute(&self.db.writer)
         .await
         .map_err(backend)?;
         Ok(())
@@ -103,7 +103,7 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(key(id))
-            .execute(&self.db.pool)
+            .execute(&self.db.writer)
             .await
             .map_err(backend)?;
         Ok(())

@@ -131,7 +131,7 @@ impl Db {
         .bind(s.previous_generation)
         .bind(s.previous_expires_at)
         .bind(s.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match result {
             Ok(_) => Ok(true),
@@ -163,7 +163,7 @@ impl Db {
         .bind(s.updated_at)
         .bind(&s.merchant_id)
         .bind(expected_generation)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(result) == 1)
     }
@@ -186,7 +186,7 @@ impl Db {
         .bind(i64::from(require_signed_timestamps))
         .bind(now)
         .bind(merchant_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(affected(result) == 1)
     }
@@ -213,7 +213,7 @@ impl Db {
         .bind(bound_ip)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -232,7 +232,7 @@ impl Db {
         )
         .bind(now)
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         if let Some(row) = row {
             return Ok(Ok(ConsumedLink {
@@ -280,7 +280,7 @@ impl Db {
         .bind(merchant_id)
         .bind(nonce)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match result {
             Ok(_) => Ok(true),
@@ -311,7 +311,7 @@ impl Db {
         .bind(ip)
         .bind(user_agent)
         .bind(outcome)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -363,7 +363,7 @@ impl Db {
         .bind(subscriber_id)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -389,7 +389,7 @@ impl Db {
     pub async fn delete_subscriber_session(&self, id_hash: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM subscriber_sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -400,19 +400,19 @@ impl Db {
     pub async fn purge_sso(&self, now: i64, log_before: i64) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM sso_links WHERE expires_at < $1")
             .bind(now - 86_400)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         sqlx::query("DELETE FROM sso_nonces WHERE expires_at < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         sqlx::query("DELETE FROM subscriber_sessions WHERE expires_at < $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         sqlx::query("DELETE FROM sso_logins WHERE at < $1")
             .bind(log_before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }

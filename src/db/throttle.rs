@@ -48,7 +48,7 @@ impl Db {
         .bind(bucket)
         .bind(now)
         .bind(window)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -56,7 +56,7 @@ impl Db {
     pub async fn throttle_clear(&self, bucket: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM throttle WHERE bucket = $1")
             .bind(bucket)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
