@@ -80,7 +80,8 @@ const CUSTOMER_COLUMNS: &str =
     "merchant_id, subscriber_id, customer_id, account_id, email, created_at, updated_at, synced_at";
 
 /// [`CUSTOMER_COLUMNS`] of `customers c` renamed `c_…`, to sit beside [`SUBSCRIPTION_COLUMNS`].
-const PREFIXED_CUSTOMER_COLUMNS: &str = "c.merchant_id AS c_merchant_id, c.subscriber_id AS c_subscriber_id, \
+const PREFIXED_CUSTOMER_COLUMNS: &str =
+    "c.merchant_id AS c_merchant_id, c.subscriber_id AS c_subscriber_id, \
      c.customer_id AS c_customer_id, c.account_id AS c_account_id, c.email AS c_email, \
      c.created_at AS c_created_at, c.updated_at AS c_updated_at, c.synced_at AS c_synced_at";
 

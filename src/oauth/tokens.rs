@@ -146,7 +146,9 @@ impl TokenService {
                 grant_id: &grant.id,
                 jti: &claims.jti,
                 access_expires_at: claims.exp,
-                refresh: refresh_hash.as_deref().map(|h| (h, now + REFRESH_TOKEN_TTL)),
+                refresh: refresh_hash
+                    .as_deref()
+                    .map(|h| (h, now + REFRESH_TOKEN_TTL)),
                 now,
             })
             .await?;

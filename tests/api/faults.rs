@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sqlx::{Connection, Executor};
 
 use crate::helpers::fresh_postgres_url;
 use crate::process::{csrf_of, free_port, seed, Seed, Server, StripeSimulator};
@@ -397,6 +398,13 @@ async fn a_postgresql_restart_under_load_fails_cleanly_and_recovers_by_itself() 
         .expect("version");
     // stop, 7 s down under load (past the 5 s pool timeout), start again (started again even
     // if this test fails)
+    // write dirty pages out first, so the shutdown checkpoint has little left to do and the
+    // stop takes the second it should (pg_ctl gives up waiting after 60 s)
+    let mut admin = sqlx::AnyConnection::connect(&crate::helpers::postgres_admin_url())
+        .await
+        .expect("connect to PostgreSQL");
+    admin.execute("CHECKPOINT").await.expect("checkpoint");
+    drop(admin);
     let cluster = PgCluster(version);
     cluster.ctl("stop");
     tokio::time::sleep(Duration::from_secs(7)).await;

@@ -83,10 +83,15 @@ pub async fn fresh_database_url(dir: &std::path::Path) -> String {
     }
 }
 
+/// The test server's maintenance database (`SUBGATE_TEST_PG_URL`).
+pub fn postgres_admin_url() -> String {
+    std::env::var("SUBGATE_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
 /// A new, empty PostgreSQL database on the test server (`SUBGATE_TEST_PG_URL`).
 pub async fn fresh_postgres_url() -> String {
-    let admin = std::env::var("SUBGATE_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = postgres_admin_url();
     sqlx::any::install_default_drivers();
     let name = format!(
         "subgate_test_{}",

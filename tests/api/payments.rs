@@ -738,7 +738,10 @@ async fn subscriptions_come_from_the_mirror_with_prices_products_and_renewal_dat
         .iter()
         .map(|s| s["created"].as_i64().expect("created"))
         .collect();
-    assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first: {created:?}");
+    assert!(
+        created.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {created:?}"
+    );
 
     // a customer without any subscription is an empty list, not a missing customer
     let katherine = demo_customer(&app, &s.account, "katherine@example.com");
