@@ -162,18 +162,13 @@ async fn kill9_loses_no_acknowledged_write(database_url: String) {
     // a price of the demo account, from whichever seeded customer has a subscription
     let mut price = None;
     for subscriber in s.json["subscribers"].as_array().expect("subscribers") {
-        let list: Value = http
-            .get(server.url(&format!(
-                "/api/customers/{}/subscriptions",
-                subscriber.as_str().expect("id")
-            )))
-            .bearer_auth(s.str("token"))
-            .send()
-            .await
-            .expect("subscriptions")
-            .json()
-            .await
-            .expect("json");
+        let list = subscriptions_of(
+            &http,
+            &server,
+            &s.str("token"),
+            subscriber.as_str().expect("id"),
+        )
+        .await;
         if let Some(p) = list["data"][0]["items"][0]["price_id"].as_str() {
             price = Some(p.to_string());
             break;
@@ -232,15 +227,7 @@ async fn kill9_loses_no_acknowledged_write(database_url: String) {
                 continue;
             }
             seen += 1;
-            let list: Value = http
-                .get(server.url(&format!("/api/customers/{subscriber}/subscriptions")))
-                .bearer_auth(s.str("token"))
-                .send()
-                .await
-                .expect("subscriptions")
-                .json()
-                .await
-                .expect("json");
+            let list = subscriptions_of(&http, &server, &s.str("token"), subscriber).await;
             assert_eq!(
                 list["data"].as_array().expect("data").len(),
                 1,
@@ -472,4 +459,21 @@ impl Drop for PgCluster {
             .args(["--skip-systemctl-redirect", &self.0, "main", "start"])
             .status();
     }
+}
+
+/// `GET /api/customers/{subscriber}/subscriptions` with a bearer token, as JSON.
+async fn subscriptions_of(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    subscriber: &str,
+) -> Value {
+    http.get(server.url(&format!("/api/customers/{subscriber}/subscriptions")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("subscriptions")
+        .json()
+        .await
+        .expect("json")
 }
