@@ -7,6 +7,8 @@
 #   3. POST /api/v1/stores/{store}/subscribers/{id}/login (SSO)
 #   4. GET /dashboard/oauth for a logged-in merchant (SSR)
 #   5. a bare axum "hello" (`subgate bench-hello`, same binary): the ceiling, printed as ratios
+#   with GET /healthz (the middleware alone) and GET /readyz (plus one `SELECT 1`): what the
+#   stack and a single database round trip allow
 # then p99 of (1) and (2) at half of their peak rate (hey, rate-limited), idle RSS, the
 # django-oauth-toolkit + DRF comparison (PyPI, throw-away virtualenv, gunicorn with one worker
 # per core; its default PBKDF2-hashed client secret and one stored with hash_client_secret=False)
@@ -129,8 +131,17 @@ bench_backend() { # name database_url
   run "POST SSO login" "$pid" "$base"
   lua GET /dashboard/oauth "" "Cookie: $cookie" "Accept: text/html"
   run "GET /dashboard/oauth (SSR)" "$pid" "$base"
+  # what subgate's middleware costs on its own, and with one trip to the database added
+  lua GET /healthz ""
+  run "GET /healthz (middleware, no database)" "$pid" "$base"
+  local stack_rps=$last_rps
+  lua GET /readyz ""
+  run "GET /readyz (middleware + one SELECT 1)" "$pid" "$base"
+  local floor_rps=$last_rps
   echo "   token issuance / ceiling: $(ratio "$token_rps" "$ceiling") (target >= 0.25)"
   echo "   bearer read / ceiling:    $(ratio "$read_rps" "$ceiling") (target >= 0.40)"
+  echo "   middleware alone / ceiling:   $(ratio "$stack_rps" "$ceiling")"
+  echo "   one SELECT 1 / ceiling:       $(ratio "$floor_rps" "$ceiling") (the most a request that asks the database can reach)"
   at_rate "token at half its peak rate" "$((token_rps / 2))" "$base/o/token/" POST "grant_type=client_credentials" \
     "Authorization: Basic $basic" "Content-Type: application/x-www-form-urlencoded"
   at_rate "bearer read at half its peak rate" "$((read_rps / 2))" "$base/api/customers/$sid/subscriptions" GET "" \

@@ -3,19 +3,20 @@
 //! `$n` placeholders, TEXT and BIGINT columns, unix-second timestamps, `ON CONFLICT` upserts.
 //! Each aggregate has its own file; nothing outside this folder writes SQL.
 
-pub mod live_tokens;
 pub mod merchants;
 pub mod oauth;
 pub mod payments;
 pub mod sessions;
 pub mod sso;
 pub mod throttle;
+pub mod token_ledger;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyQueryResult};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -31,8 +32,12 @@ pub struct Db {
     /// writers queue here instead of sleeping in SQLite's busy handler; on PostgreSQL `pool`.
     pub writer: AnyPool,
     pub backend: Backend,
-    /// Access tokens recently found live (shared by every clone of this handle).
-    pub live_tokens: Arc<live_tokens::LiveTokens>,
+    /// Bumped after every committed revocation of a token, grant or client through this
+    /// handle (shared by its clones); memories of "live" answers compare it (see
+    /// `crate::oauth::live_tokens`).
+    revocations: Arc<AtomicU64>,
+    /// Issued tokens, written in batches (see [`token_ledger`]).
+    ledger: token_ledger::TokenLedger,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +51,9 @@ pub enum DbError {
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
+
+/// A PostgreSQL connection idle this long is pinged before it is used again.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -67,13 +75,22 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(max_connections)
                 .acquire_timeout(Duration::from_secs(5))
-                // sqlx pings every connection when it goes back to the pool, and by default
-                // again when it is taken out. An SQLite connection is a file in this process
-                // and cannot have gone away in between: that second ping only cost one more
-                // hand-off to the connection's worker thread per query (hand-offs between
-                // threads were what `perf` showed most of on the bearer read). A PostgreSQL
-                // connection can die while idle (a server restart), so it keeps the check.
-                .test_before_acquire(backend == Backend::Postgres)
+                // sqlx pings every connection when it goes back to the pool (so one that
+                // failed is dropped there), and by default again when it is taken out: one
+                // more round trip per query (on SQLite a hand-off to the connection's worker
+                // thread, which was what `perf` showed most of on the bearer read). An SQLite
+                // connection is a file in this process and cannot go away in between. A
+                // PostgreSQL connection can die while it sits idle (a server restart), so one
+                // idle for a second or more is still pinged before use; under load none is.
+                .test_before_acquire(false)
+                .before_acquire(move |conn, meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Postgres && meta.idle_for >= IDLE_BEFORE_PING {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -103,9 +120,10 @@ impl Db {
         };
         Ok(Self {
             pool,
-            writer,
             backend,
-            live_tokens: Arc::default(),
+            ledger: token_ledger::TokenLedger::start(writer.clone()),
+            writer,
+            revocations: Arc::default(),
         })
     }
 
@@ -117,6 +135,17 @@ impl Db {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.writer).await?,
         }
         Ok(())
+    }
+
+    /// The revocation epoch: read it before asking whether a token is live, and trust the
+    /// answer only while it has not moved.
+    pub fn revocation_epoch(&self) -> u64 {
+        self.revocations.load(Ordering::Acquire)
+    }
+
+    /// Called after a revocation has been committed.
+    fn revoked(&self) {
+        self.revocations.fetch_add(1, Ordering::AcqRel);
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

@@ -5,6 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+pub use super::token_ledger::IssuedTokens;
 use super::{affected, Db};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,19 +74,6 @@ fn grant_from_row(row: &AnyRow) -> Result<GrantRow, sqlx::Error> {
 
 const GRANT_COLUMNS: &str =
     "g.id, g.merchant_id, g.client_id, g.grant_type, g.scope, g.audience, g.revoked_at";
-
-/// The rows one token response writes (see [`Db::record_tokens`]).
-#[derive(Debug)]
-pub struct IssuedTokens<'a> {
-    /// A grant created with its first token (client credentials); `None` when it exists.
-    pub new_grant: Option<&'a GrantRow>,
-    pub grant_id: &'a str,
-    pub jti: &'a str,
-    pub access_expires_at: i64,
-    /// The refresh token's keyed hash and expiry.
-    pub refresh: Option<(&'a str, i64)>,
-    pub now: i64,
-}
 
 async fn insert_grant<'e, E>(executor: E, g: &GrantRow, now: i64) -> Result<(), sqlx::Error>
 where
@@ -222,7 +210,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.live_tokens.forget_all();
+        self.revoked();
         Ok(affected(r) == 1)
     }
 
@@ -277,7 +265,7 @@ impl Db {
             .bind(grant_id)
             .execute(&self.writer)
             .await?;
-        self.live_tokens.forget_all();
+        self.revoked();
         Ok(())
     }
 
@@ -392,31 +380,12 @@ impl Db {
         .transpose()
     }
 
-    /// Records what one token response hands out, in one transaction (one commit): the grant
-    /// when it is new (client credentials), the access token's `jti`, and the refresh token's
-    /// hash. Either all of it is there afterwards or none of it.
-    pub async fn record_tokens(&self, issued: &IssuedTokens<'_>) -> Result<(), sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
-        if let Some(grant) = issued.new_grant {
-            insert_grant(&mut *tx, grant, issued.now).await?;
-        }
-        sqlx::query(
-            "INSERT INTO oauth_access_tokens (jti, grant_id, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(issued.jti)
-        .bind(issued.grant_id)
-        .bind(issued.access_expires_at)
-        .execute(&mut *tx)
-        .await?;
-        if let Some((hash, expires_at)) = issued.refresh {
-            sqlx::query("INSERT INTO oauth_refresh_tokens (token_hash, grant_id, expires_at) VALUES ($1, $2, $3)")
-                .bind(hash)
-                .bind(issued.grant_id)
-                .bind(expires_at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await
+    /// Records what one token response hands out, in one transaction (shared with other
+    /// responses issued at the same moment, see [`super::token_ledger`]): the grant when it is
+    /// new (client credentials), the access token's `jti`, and the refresh token's hash. Either
+    /// all of it is there afterwards or none of it.
+    pub async fn record_tokens(&self, issued: IssuedTokens) -> Result<(), sqlx::Error> {
+        self.ledger.record(issued).await
     }
 
     /// The grant of a live (unrevoked) access token; `None` when the token or its grant was revoked.
@@ -436,25 +405,6 @@ impl Db {
         .transpose()
     }
 
-    /// [`Self::live_access_token_grant`] for the bearer check of every API call: a live answer
-    /// is remembered for a moment (see [`super::live_tokens`]), anything else is asked again.
-    pub async fn live_access_token_grant_recent(
-        &self,
-        jti: &str,
-    ) -> Result<Option<GrantRow>, sqlx::Error> {
-        let now = std::time::Instant::now();
-        if let Some(grant) = self.live_tokens.get(jti, now) {
-            return Ok(Some(grant));
-        }
-        let generation = self.live_tokens.generation();
-        let found = self.live_access_token_grant(jti).await?;
-        if let Some(grant) = &found {
-            self.live_tokens
-                .remember(jti, grant.clone(), generation, now);
-        }
-        Ok(found)
-    }
-
     pub async fn revoke_access_token(&self, jti: &str, now: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE oauth_access_tokens SET revoked_at = $1 WHERE jti = $2 AND revoked_at IS NULL",
@@ -463,7 +413,7 @@ impl Db {
         .bind(jti)
         .execute(&self.writer)
         .await?;
-        self.live_tokens.forget_all();
+        self.revoked();
         Ok(())
     }
 

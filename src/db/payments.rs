@@ -29,21 +29,34 @@ impl ConnectionRow {
 }
 
 fn connection_from_row(row: &AnyRow) -> Result<ConnectionRow, sqlx::Error> {
+    connection_from_named(row, "")
+}
+
+/// A connection read from columns named `{prefix}merchant_id`… (see [`PREFIXED_CONNECTION_COLUMNS`]).
+fn connection_from_named(row: &AnyRow, prefix: &str) -> Result<ConnectionRow, sqlx::Error> {
+    let column = |name: &str| format!("{prefix}{name}");
     Ok(ConnectionRow {
-        merchant_id: row.try_get("merchant_id")?,
-        gateway: row.try_get("gateway")?,
-        account_id: row.try_get("account_id")?,
-        livemode: row.try_get::<i64, _>("livemode")? != 0,
-        scope: row.try_get("scope")?,
-        business_name: row.try_get("business_name")?,
-        connected_at: row.try_get("connected_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        revoked_by: row.try_get("revoked_by")?,
-        last_webhook_at: row.try_get("last_webhook_at")?,
+        merchant_id: row.try_get(column("merchant_id").as_str())?,
+        gateway: row.try_get(column("gateway").as_str())?,
+        account_id: row.try_get(column("account_id").as_str())?,
+        livemode: row.try_get::<i64, _>(column("livemode").as_str())? != 0,
+        scope: row.try_get(column("scope").as_str())?,
+        business_name: row.try_get(column("business_name").as_str())?,
+        connected_at: row.try_get(column("connected_at").as_str())?,
+        revoked_at: row.try_get(column("revoked_at").as_str())?,
+        revoked_by: row.try_get(column("revoked_by").as_str())?,
+        last_webhook_at: row.try_get(column("last_webhook_at").as_str())?,
     })
 }
 
 const CONNECTION_COLUMNS: &str = "merchant_id, gateway, account_id, livemode, scope, business_name, connected_at, revoked_at, revoked_by, last_webhook_at";
+
+/// The connection's columns as `g_…`, for joins against `gateway_connections g`.
+const PREFIXED_CONNECTION_COLUMNS: &str =
+    "g.merchant_id AS g_merchant_id, g.gateway AS g_gateway, g.account_id AS g_account_id, \
+     g.livemode AS g_livemode, g.scope AS g_scope, g.business_name AS g_business_name, \
+     g.connected_at AS g_connected_at, g.revoked_at AS g_revoked_at, g.revoked_by AS g_revoked_by, \
+     g.last_webhook_at AS g_last_webhook_at";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerRow {
@@ -84,6 +97,15 @@ const PREFIXED_CUSTOMER_COLUMNS: &str =
     "c.merchant_id AS c_merchant_id, c.subscriber_id AS c_subscriber_id, \
      c.customer_id AS c_customer_id, c.account_id AS c_account_id, c.email AS c_email, \
      c.created_at AS c_created_at, c.updated_at AS c_updated_at, c.synced_at AS c_synced_at";
+
+/// A customer with what a read of their subscriptions needs (see [`Db::customer_mirror`]).
+#[derive(Debug, Clone)]
+pub struct CustomerMirror {
+    pub customer: CustomerRow,
+    /// The merchant's gateway connection, revoked or not; `None` when there never was one.
+    pub connection: Option<ConnectionRow>,
+    pub subscriptions: Vec<SubscriptionRow>,
+}
 
 /// What an upsert of a customer did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -490,15 +512,17 @@ impl Db {
         .collect()
     }
 
-    /// A customer and their mirrored subscriptions (newest first) in one query: the read every
-    /// `GET …/subscriptions` makes.
-    pub async fn customer_with_subscriptions(
+    /// A customer, their merchant's gateway connection and their mirrored subscriptions
+    /// (newest first), in one query: the read every `GET …/subscriptions` makes.
+    pub async fn customer_mirror(
         &self,
         merchant_id: &str,
         subscriber_id: &str,
-    ) -> Result<Option<(CustomerRow, Vec<SubscriptionRow>)>, sqlx::Error> {
+    ) -> Result<Option<CustomerMirror>, sqlx::Error> {
         let rows = sqlx::query(&format!(
-            "SELECT {PREFIXED_CUSTOMER_COLUMNS}, {SUBSCRIPTION_COLUMNS} FROM customers c
+            "SELECT {PREFIXED_CUSTOMER_COLUMNS}, {PREFIXED_CONNECTION_COLUMNS}, {SUBSCRIPTION_COLUMNS}
+             FROM customers c
+             LEFT JOIN gateway_connections g ON g.merchant_id = c.merchant_id
              LEFT JOIN subscriptions s ON s.merchant_id = c.merchant_id AND s.customer_id = c.customer_id
              WHERE c.merchant_id = $1 AND c.subscriber_id = $2
              ORDER BY s.created DESC, s.id"
@@ -511,14 +535,22 @@ impl Db {
             return Ok(None);
         };
         let customer = customer_from_named(first, "c_")?;
+        // the LEFT JOINs' NULLs: no connection, or no subscription
+        let connection = match first.try_get::<Option<String>, _>("g_merchant_id")? {
+            Some(_) => Some(connection_from_named(first, "g_")?),
+            None => None,
+        };
         let mut subscriptions = Vec::with_capacity(rows.len());
         for row in &rows {
-            // the LEFT JOIN's one row of NULLs when there is no subscription
             if row.try_get::<Option<String>, _>("id")?.is_some() {
                 subscriptions.push(subscription_from_row(row)?);
             }
         }
-        Ok(Some((customer, subscriptions)))
+        Ok(Some(CustomerMirror {
+            customer,
+            connection,
+            subscriptions,
+        }))
     }
 
     pub async fn subscription(

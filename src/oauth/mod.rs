@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod grants;
 pub mod jwt;
+pub mod live_tokens;
 pub mod pkce;
 pub mod scope;
 pub mod tokens;

@@ -2,10 +2,13 @@
 //! with the grant they came from, so revoking a token or its whole grant takes effect at once on
 //! the instance that revoked and within a second on every other. Refresh tokens are random strings stored only as keyed hashes.
 
+use std::time::Instant;
+
 use serde::Serialize;
 
 use super::clients::Client;
 use super::jwt::KeyRing;
+use super::live_tokens::LiveTokens;
 use super::scope::Scopes;
 use super::{AccessClaims, OAuthError, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
 use crate::crypto::{keyed_hash, random_id, random_token, SecretKey};
@@ -42,6 +45,8 @@ pub struct TokenService {
     /// The audience of subgate's own API.
     pub api_audience: String,
     token_hash_key: [u8; 32],
+    /// Tokens found live a moment ago.
+    live: LiveTokens,
 }
 
 impl TokenService {
@@ -52,6 +57,7 @@ impl TokenService {
             issuer,
             api_audience,
             token_hash_key: root.derive("oauth-token-hash"),
+            live: LiveTokens::default(),
         }
     }
 
@@ -141,14 +147,12 @@ impl TokenService {
         let refresh_token = with_refresh.then(|| format!("sgr_{}", random_token(32)));
         let refresh_hash = refresh_token.as_deref().map(|t| self.hash(t));
         self.db
-            .record_tokens(&IssuedTokens {
-                new_grant: grant_is_new.then_some(grant),
-                grant_id: &grant.id,
-                jti: &claims.jti,
+            .record_tokens(IssuedTokens {
+                new_grant: grant_is_new.then(|| grant.clone()),
+                grant_id: grant.id.clone(),
+                jti: claims.jti.clone(),
                 access_expires_at: claims.exp,
-                refresh: refresh_hash
-                    .as_deref()
-                    .map(|h| (h, now + REFRESH_TOKEN_TTL)),
+                refresh: refresh_hash.map(|h| (h, now + REFRESH_TOKEN_TTL)),
                 now,
             })
             .await?;
@@ -169,12 +173,20 @@ impl TokenService {
         now: i64,
     ) -> Result<AccessClaims, TokenRejected> {
         let invalid = |why: &str| TokenRejected::Invalid(why.to_string());
-        let claims = self.keys.verify(token, now).await.map_err(|e| match e {
-            super::jwt::VerifyError::Unavailable => {
-                TokenRejected::Unavailable(AppError::Unavailable)
-            }
-            e => TokenRejected::Invalid(format!("The access token is invalid: {e}.")),
-        })?;
+        // a token found live a moment ago, with no revocation since: its signature and the
+        // database need not be asked again (see `super::live_tokens`)
+        let epoch = self.db.revocation_epoch();
+        let seen = Instant::now();
+        let remembered = self.live.get(token, epoch, seen);
+        let claims = match &remembered {
+            Some(claims) => claims.clone(),
+            None => self.keys.verify(token, now).await.map_err(|e| match e {
+                super::jwt::VerifyError::Unavailable => {
+                    TokenRejected::Unavailable(AppError::Unavailable)
+                }
+                e => TokenRejected::Invalid(format!("The access token is invalid: {e}.")),
+            })?,
+        };
         if claims.exp <= now {
             return Err(invalid("The access token expired."));
         }
@@ -186,13 +198,17 @@ impl TokenService {
                 "The access token is not meant for this API (audience).",
             ));
         }
+        if remembered.is_some() {
+            return Ok(claims);
+        }
         // revocation: asked of the database, whose "live" answer is trusted for at most a
         // second, so every instance refuses a revoked token within that (and this one at once)
-        match self.db.live_access_token_grant_recent(&claims.jti).await {
+        match self.db.live_access_token_grant(&claims.jti).await {
             Ok(Some(grant))
                 if grant.merchant_id == claims.merchant_id
                     && grant.client_id == claims.client_id =>
             {
+                self.live.remember(token, claims.clone(), epoch, seen);
                 Ok(claims)
             }
             Ok(_) => Err(invalid("The access token was revoked.")),

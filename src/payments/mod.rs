@@ -109,8 +109,14 @@ impl Payments {
 
     /// The merchant's working connection, or the 409 every Stripe-backed call answers with.
     pub async fn active_connection(&self, merchant_id: &str) -> Result<ConnectionRow, AppError> {
+        let connection = self.db.connection(merchant_id).await?;
+        self.require_active(connection)
+    }
+
+    /// The connection when it is active, else the error that says how to fix it.
+    fn require_active(&self, connection: Option<ConnectionRow>) -> Result<ConnectionRow, AppError> {
         let name = self.gateway.display_name();
-        match self.db.connection(merchant_id).await? {
+        match connection {
             Some(c) if c.is_active() => Ok(c),
             Some(_) => Err(AppError::NotConnected(format!(
                 "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
@@ -298,14 +304,14 @@ impl Payments {
         now: i64,
     ) -> Result<(CustomerRow, Vec<SubscriptionRow>), AppError> {
         if !refresh {
-            // the common read: one query for the customer and the mirror
+            // the common read: one query for the customer, the connection and the mirror
             let found = self
                 .db
-                .customer_with_subscriptions(merchant_id, subscriber_id.as_str())
+                .customer_mirror(merchant_id, subscriber_id.as_str())
                 .await?
                 .ok_or_else(|| no_customer(subscriber_id))?;
-            self.active_connection(merchant_id).await?;
-            return Ok(found);
+            self.require_active(found.connection)?;
+            return Ok((found.customer, found.subscriptions));
         }
         let customer = self.customer(merchant_id, subscriber_id).await?;
         let connection = self.active_connection(merchant_id).await?;

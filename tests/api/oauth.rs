@@ -762,6 +762,8 @@ async fn a_revoked_token_is_refused_at_once_and_introspection_agrees() {
     let active = introspect(access.clone()).await;
     assert_eq!(active["active"], true);
     assert_eq!(active["client_id"], s.confidential_id.as_str());
+    // used first, so this instance remembers it as live: the revocation must void that
+    assert_eq!(me(&app, &access).await.status(), 200);
 
     let res = browser()
         .post(app.url("/o/revoke_token/"))
@@ -788,6 +790,89 @@ async fn a_revoked_token_is_refused_at_once_and_introspection_agrees() {
         .await
         .expect("revoke");
     assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn tokens_issued_at_the_same_moment_are_each_recorded_under_their_own_grant() {
+    // concurrent token requests are written together (one transaction per batch): every token
+    // must still be recorded with its own grant, usable, and revocable on its own
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let (url, id, secret) = (
+            app.url("/o/token/"),
+            s.confidential_id.clone(),
+            s.secret.clone(),
+        );
+        requests.spawn(async move {
+            let res = browser()
+                .post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .expect("token");
+            assert_eq!(res.status(), 200);
+            let body: Value = res.json().await.expect("json");
+            body["access_token"].as_str().expect("access").to_string()
+        });
+    }
+    let tokens: Vec<String> = requests.join_all().await;
+    let jtis: std::collections::HashSet<String> = tokens
+        .iter()
+        .map(|t| {
+            let payload = t.split('.').nth(1).expect("jwt");
+            let claims: Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .expect("base64"),
+            )
+            .expect("claims");
+            claims["jti"].as_str().expect("jti").to_string()
+        })
+        .collect();
+    assert_eq!(jtis.len(), 40, "every token has its own jti");
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM oauth_access_tokens a JOIN oauth_grants g ON g.id = a.grant_id
+         WHERE g.client_id = $1 AND g.grant_type = 'client_credentials'",
+    )
+    .bind(&s.confidential_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(recorded, 40);
+    let grants: i64 = sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT a.grant_id) FROM oauth_access_tokens a JOIN oauth_grants g ON g.id = a.grant_id
+         WHERE g.client_id = $1",
+    )
+    .bind(&s.confidential_id)
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("count");
+    assert_eq!(
+        grants, 40,
+        "each client-credentials token is a grant of its own"
+    );
+    for t in &tokens {
+        assert_eq!(me(&app, t).await.status(), 200);
+    }
+    let res = browser()
+        .post(app.url("/o/revoke_token/"))
+        .basic_auth(&s.confidential_id, Some(&s.secret))
+        .form(&[("token", &tokens[0])])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), 200);
+    assert_eq!(me(&app, &tokens[0]).await.status(), 401);
+    for t in &tokens[1..] {
+        assert_eq!(
+            me(&app, t).await.status(),
+            200,
+            "only the revoked token is refused"
+        );
+    }
 }
 
 #[tokio::test]
