@@ -32,7 +32,7 @@ use crate::oauth::tokens::TokenService;
 use crate::payments::gateways::{self, SIMULATOR_PATH};
 use crate::payments::Payments;
 use crate::sso::Sso;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 
 /// Idle merchant sessions end after this long.
 const SESSION_IDLE: time::Duration = time::Duration::hours(12);
@@ -81,7 +81,7 @@ impl Application {
             .ensure_key(clock.now())
             .await
             .map_err(StartupError::SigningKey)?;
-        let state = AppState {
+        let state = AppState::new(Shared {
             db: db.clone(),
             client_secrets: SecretHasher::new(&config.secret_key),
             sso: Arc::new(Sso::new(db.clone(), &config.secret_key)),
@@ -92,7 +92,7 @@ impl Application {
             login_throttle: Arc::new(LoginThrottle::default()),
             payments: Arc::new(Payments::new(payment_gateway.gateway, db.clone())),
             simulator: payment_gateway.simulator,
-        };
+        });
         let router = router(state.clone());
         Ok(Self {
             listener,
