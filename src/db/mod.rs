@@ -96,7 +96,9 @@ impl Db {
                         if backend == Backend::Sqlite {
                             // WAL lets readers proceed during a write; NORMAL is durable in WAL
                             // mode for everything but power loss of the last transaction.
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                            // wal_autocheckpoint = 0: the WAL is copied back by `checkpoint_sqlite`
+                            // instead of inside whichever commit crosses 1000 pages
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;")
                                 .await?;
                         }
                         Ok(())
@@ -111,7 +113,9 @@ impl Db {
                 // writers queue in the pool instead, woken the moment it is free; reads keep
                 // their own connections and never wait for a write (WAL).
                 let writer = options(1).connect(url).await?;
-                (options(8).connect(url).await?, writer)
+                let readers = options(8).connect(url).await?;
+                tokio::spawn(checkpoint_sqlite(readers.clone()));
+                (readers, writer)
             }
             Backend::Postgres => {
                 let pool = options(16).connect(url).await?;
@@ -153,6 +157,34 @@ impl Db {
             .execute(&self.pool)
             .await
             .map(|_| ())
+    }
+}
+
+/// How often the SQLite WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies the SQLite WAL back into the database file, off the write path. Left to SQLite, the
+/// commit that grows the WAL past 1000 pages does it, and with it the database file's fsync:
+/// under a steady write load every so many writes waited for that (token issuance's p99 at half
+/// load was 16 ms, its p50 3 ms). A PASSIVE checkpoint on a reading connection takes no write
+/// lock, so writers go on meanwhile. Ends when the pool is closed.
+async fn checkpoint_sqlite(pool: AnyPool) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if matches!(e, sqlx::Error::PoolClosed) {
+                return;
+            }
+            tracing::warn!(error = %e, "SQLite checkpoint failed; retrying");
+        }
     }
 }
 

@@ -29,10 +29,12 @@ struct Acknowledged {
     pushes: Vec<(String, String)>,
     /// client ids
     clients: Vec<String>,
+    /// access tokens (client credentials; written in batches with other token responses)
+    tokens: Vec<String>,
 }
 
 /// Writers push customers (each a new customer with one subscription on the simulated Stripe
-/// account) and register clients until the server dies under them.
+/// account), register clients and take tokens until the server dies under them.
 async fn write_until_killed(server: &mut Server, s: &Seed, price: &str) -> Acknowledged {
     let acked = Arc::new(Mutex::new(Acknowledged::default()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -53,12 +55,31 @@ async fn write_until_killed(server: &mut Server, s: &Seed, price: &str) -> Ackno
             csrf.clone(),
         );
         let (sim, price) = (sim.clone(), price.to_string());
+        let (client_id, client_secret) = (s.str("client_id"), s.str("client_secret"));
         writers.push(tokio::spawn(async move {
             let mut n = 0usize;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let name = format!("load-{w}-{n}");
-                if w % 2 == 0 {
+                if w % 3 == 2 {
+                    let res = http
+                        .post(format!("{base}/o/token/"))
+                        .basic_auth(&client_id, Some(&client_secret))
+                        .form(&[("grant_type", "client_credentials")])
+                        .send()
+                        .await;
+                    match res {
+                        Ok(r) if r.status().is_success() => {
+                            if let Ok(body) = r.json::<Value>().await {
+                                if let Some(t) = body["access_token"].as_str() {
+                                    acked.lock().expect("lock").tokens.push(t.to_string());
+                                }
+                            }
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                } else if w % 3 == 0 {
                     let Some(customer) = new_customer(&http, &sim, &name, &price).await else {
                         break;
                     };
@@ -178,16 +199,18 @@ async fn kill9_loses_no_acknowledged_write(database_url: String) {
 
     let acked = write_until_killed(&mut server, &s, &price).await;
     assert!(
-        acked.pushes.len() >= 5 && acked.clients.len() >= 5,
-        "the load was real: {} pushes, {} clients",
+        acked.pushes.len() >= 5 && acked.clients.len() >= 5 && acked.tokens.len() >= 5,
+        "the load was real: {} pushes, {} clients, {} tokens",
         acked.pushes.len(),
-        acked.clients.len()
+        acked.clients.len(),
+        acked.tokens.len()
     );
 
     eprintln!(
-        "kill -9 after {} acknowledged pushes and {} acknowledged client registrations",
+        "kill -9 after {} acknowledged pushes, {} acknowledged client registrations and {} acknowledged tokens",
         acked.pushes.len(),
-        acked.clients.len()
+        acked.clients.len(),
+        acked.tokens.len()
     );
     // the same deployment (same public URL) comes back on the same database
     let mut server = Server::spawn(&database_url, &dir, Some(&public));
@@ -261,6 +284,16 @@ async fn kill9_loses_no_acknowledged_write(database_url: String) {
             ids.contains(&id.as_str()),
             "acknowledged client {id} is there"
         );
+    }
+    // every token handed out was recorded before it was: the restarted server knows each one
+    for token in &acked.tokens {
+        let res = http
+            .get(server.url("/api/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("me");
+        assert_eq!(res.status(), 200, "an acknowledged token is recorded");
     }
     if database_url.starts_with("sqlite") {
         let mut db = <sqlx::AnyConnection as sqlx::Connection>::connect(&database_url)
