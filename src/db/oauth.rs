@@ -75,26 +75,6 @@ fn grant_from_row(row: &AnyRow) -> Result<GrantRow, sqlx::Error> {
 const GRANT_COLUMNS: &str =
     "g.id, g.merchant_id, g.client_id, g.grant_type, g.scope, g.audience, g.revoked_at";
 
-async fn insert_grant<'e, E>(executor: E, g: &GrantRow, now: i64) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query(
-        "INSERT INTO oauth_grants (id, merchant_id, client_id, grant_type, scope, audience, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(&g.id)
-    .bind(&g.merchant_id)
-    .bind(&g.client_id)
-    .bind(&g.grant_type)
-    .bind(&g.scope)
-    .bind(&g.audience)
-    .bind(now)
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
 /// Outcome of trying to use a single-use row.
 #[derive(Debug)]
 pub enum Consumed<T> {
@@ -255,7 +235,7 @@ impl Db {
     }
 
     pub async fn insert_grant(&self, g: &GrantRow, now: i64) -> Result<(), sqlx::Error> {
-        insert_grant(&self.writer, g, now).await
+        super::token_ledger::insert_grants(&self.writer, &[(g, now)]).await
     }
 
     /// Revokes the grant and so every token issued under it.

@@ -113,6 +113,34 @@ fn values(head: &str, columns: usize, rows: usize) -> String {
     sql
 }
 
+/// New grants with their creation times, in one INSERT.
+pub(super) async fn insert_grants<'e, E>(
+    executor: E,
+    grants: &[(&GrantRow, i64)],
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = values(
+        "INSERT INTO oauth_grants (id, merchant_id, client_id, grant_type, scope, audience, created_at)",
+        7,
+        grants.len(),
+    );
+    let mut query = sqlx::query(&sql);
+    for (g, now) in grants {
+        query = query
+            .bind(&g.id)
+            .bind(&g.merchant_id)
+            .bind(&g.client_id)
+            .bind(&g.grant_type)
+            .bind(&g.scope)
+            .bind(&g.audience)
+            .bind(*now);
+    }
+    query.execute(executor).await?;
+    Ok(())
+}
+
 /// Every row of `issued` in one transaction: new grants first (the tokens refer to them).
 async fn write(writer: &AnyPool, issued: &[&IssuedTokens]) -> Result<(), sqlx::Error> {
     let mut tx = writer.begin().await?;
@@ -121,23 +149,7 @@ async fn write(writer: &AnyPool, issued: &[&IssuedTokens]) -> Result<(), sqlx::E
         .filter_map(|i| i.new_grant.as_ref().map(|g| (g, i.now)))
         .collect();
     if !grants.is_empty() {
-        let sql = values(
-            "INSERT INTO oauth_grants (id, merchant_id, client_id, grant_type, scope, audience, created_at)",
-            7,
-            grants.len(),
-        );
-        let mut query = sqlx::query(&sql);
-        for (g, now) in &grants {
-            query = query
-                .bind(&g.id)
-                .bind(&g.merchant_id)
-                .bind(&g.client_id)
-                .bind(&g.grant_type)
-                .bind(&g.scope)
-                .bind(&g.audience)
-                .bind(*now);
-        }
-        query.execute(&mut *tx).await?;
+        insert_grants(&mut *tx, &grants).await?;
     }
     let sql = values(
         "INSERT INTO oauth_access_tokens (jti, grant_id, expires_at)",
