@@ -202,7 +202,10 @@ fi
 wasm=target/site/pkg/subgate.wasm
 if [ -f "$wasm" ]; then
   raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
-  printf '== hydrate wasm: %s KB raw, %s KB gzip (budget 250 KB gzip)\n' "$((raw / 1024))" "$((gz / 1024))"
+  built_by="cargo leptos build --release, just now"
+  # with SUBGATE_BIN nothing is built here: the bundle is whatever was built last, maybe debug
+  [ -n "${SUBGATE_BIN:-}" ] && built_by="the last cargo leptos build, which may have been a debug build"
+  printf '== hydrate wasm: %s KB raw, %s KB gzip (budget 250 KB gzip; %s)\n' "$((raw / 1024))" "$((gz / 1024))" "$built_by"
 else
   echo "== hydrate wasm: not built ($wasm missing; cargo leptos build --release)"
 fi
