@@ -37,6 +37,9 @@ export default defineConfig({
       LEPTOS_SITE_PKG_DIR: 'pkg',
       LEPTOS_OUTPUT_NAME: 'subgate',
       RUST_LOG: 'warn',
+      // the seeds' clients keep their own URLs: Riverty's audience, Recurpay's store hosts
+      SUBGATE_API_AUDIENCES: 'https://api.horizonafs.io',
+      SUBGATE_SSO_DOMAIN: 'sso.localhost',
     },
   },
 });

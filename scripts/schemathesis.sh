@@ -11,13 +11,7 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 log() { printf '\033[1;34m[schemathesis]\033[0m %s\n' "$*"; }
 
-venv="$HOME/.cache/subgate/venv"
-if ! cmp -s scripts/requirements-test.txt "$venv/.requirements" 2>/dev/null; then
-  log "installing schemathesis into $venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements-test.txt
-  cp scripts/requirements-test.txt "$venv/.requirements"
-fi
+venv=$(scripts/test-venv.sh)
 
 bin="${SUBGATE_BIN:-$CARGO_TARGET_DIR/debug/subgate}"
 [ -x "$bin" ] || { echo "no server binary at $bin (cargo build --features ssr --bin subgate)"; exit 1; }

@@ -49,7 +49,9 @@ cargo leptos build
 step "Playwright end-to-end tests (Chromium)"
 E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 E2E_DIR=$(mktemp -d /tmp/subgate-e2e.XXXXXX)
-export E2E_PORT E2E_DIR SUBGATE_BIN="$CARGO_TARGET_DIR/debug/subgate"
+# the published clients' own runtimes: Flask (recursiv), node and php (Recurpay), curl (Riverty)
+E2E_PYTHON="$(scripts/test-venv.sh)/bin/python"
+export E2E_PORT E2E_DIR E2E_PYTHON SUBGATE_BIN="$CARGO_TARGET_DIR/debug/subgate"
 npx playwright test --config end2end/playwright.config.ts
 rm -rf "$E2E_DIR"
 

@@ -97,6 +97,13 @@ pub enum Command {
         /// Allowed scopes, space-separated (default: all).
         #[arg(long, default_value = "")]
         scope: String,
+        /// Seconds an access token lives, 300 to 86400 (default: 3600).
+        #[arg(long, default_value = "")]
+        access_token_ttl: String,
+        /// Exact browser origin allowed to call the token endpoint and the API (CORS); repeat
+        /// for several.
+        #[arg(long = "allowed-origin")]
+        allowed_origins: Vec<String>,
     },
 }
 
@@ -186,6 +193,8 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             redirect_uris,
             audiences,
             scope,
+            access_token_ttl,
+            allowed_origins,
         } => {
             use crate::oauth::clients;
             let input = clients::ClientInput::parse(
@@ -194,8 +203,10 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 &redirect_uris,
                 &scope,
                 &audiences,
-                &config.api_audience(),
-            )?;
+                &config.api_audiences(),
+            )?
+            .with_access_token_ttl(&access_token_ttl)?
+            .with_allowed_origins(&allowed_origins)?;
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
             let owner = db

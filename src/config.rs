@@ -97,6 +97,18 @@ pub struct Settings {
     )]
     pub stripe_connect_base: Url,
 
+    /// More resource identifiers (`aud`) the API answers to, comma-separated, besides
+    /// `<public URL>/api`: e.g. `https://api.horizonafs.io` so that a client moved from Riverty
+    /// keeps its `audience`. Clients may be given only these audiences.
+    #[arg(long, env = "SUBGATE_API_AUDIENCES", value_delimiter = ',')]
+    pub api_audiences: Vec<String>,
+
+    /// A wildcard domain for the SSO login call at Recurpay's path: with `sso.example.com`, a
+    /// request to `https://acme.sso.example.com/admin/api/{version}/subscribers/{id}/login`
+    /// logs a subscriber of store `acme` in (DNS and TLS for `*.sso.example.com` point here).
+    #[arg(long, env = "SUBGATE_SSO_DOMAIN")]
+    pub sso_domain: Option<String>,
+
     /// Seconds one attempt of a Stripe request may take; failed attempts are retried with
     /// backoff, and a whole call never takes more than about 2.5 times this.
     #[arg(long, env = "STRIPE_TIMEOUT_SECS", default_value_t = 8)]
@@ -113,6 +125,10 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     pub data_dir: PathBuf,
     pub stripe: StripeConfig,
+    /// Audiences the API accepts besides `<public URL>/api` (see [`Config::api_audiences`]).
+    pub extra_api_audiences: Vec<String>,
+    /// The wildcard domain whose subdomains name SSO stores (`acme.sso.example.com`).
+    pub sso_domain: Option<String>,
 }
 
 /// How subgate reaches Stripe.
@@ -218,6 +234,10 @@ pub enum ConfigError {
     StripeKeyMalformed,
     #[error("STRIPE_WEBHOOK_SECRET values must start with whsec_")]
     StripeWebhookSecretMalformed,
+    #[error("SUBGATE_API_AUDIENCES: each audience is 1 to 200 characters without spaces")]
+    ApiAudienceMalformed,
+    #[error("SUBGATE_SSO_DOMAIN must be a host name such as sso.example.com")]
+    SsoDomainMalformed,
 }
 
 impl Settings {
@@ -259,6 +279,21 @@ impl Settings {
                 self.data_dir.join("subgate.db").display()
             )
         });
+        let extra_api_audiences = self
+            .api_audiences
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                crate::oauth::clients::is_valid_audience(a)
+                    .then(|| a.to_string())
+                    .ok_or(ConfigError::ApiAudienceMalformed)
+            })
+            .collect::<Result<_, _>>()?;
+        let sso_domain = match self.sso_domain.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(d) => Some(parse_host_name(d).ok_or(ConfigError::SsoDomainMalformed)?),
+        };
         Ok(Config {
             database_url,
             site_addr: self.site_addr,
@@ -268,6 +303,8 @@ impl Settings {
             trusted_proxies: self.trusted_proxies,
             data_dir: self.data_dir,
             stripe,
+            extra_api_audiences,
+            sso_domain,
         })
     }
 }
@@ -320,15 +357,41 @@ impl Config {
         self.environment == Environment::Production
     }
 
-    /// The `aud` of access tokens for subgate's own API.
+    /// The `aud` of access tokens for subgate's own API, when a client asks for none.
     pub fn api_audience(&self) -> String {
         format!("{}/api", self.public_origin())
+    }
+
+    /// Every resource identifier the API answers to: `<public URL>/api` first, then the ones the
+    /// operator added. Clients may be given only these, so no merchant can mint a subgate-signed
+    /// token for an audience (another service's URL) this server was not told it speaks for.
+    pub fn api_audiences(&self) -> Vec<String> {
+        let mut all = vec![self.api_audience()];
+        for a in &self.extra_api_audiences {
+            if !all.contains(a) {
+                all.push(a.clone());
+            }
+        }
+        all
     }
 
     /// `scheme://host[:port]` as browsers send it in the `Origin` header.
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+}
+
+/// A lower-case DNS host name (letters, digits, hyphens, dots; no port).
+fn parse_host_name(raw: &str) -> Option<String> {
+    let host = raw.trim_end_matches('.').to_ascii_lowercase();
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    (host.len() <= 253 && host.contains('.') && host.split('.').all(label_ok)).then_some(host)
 }
 
 /// Reads DATA_DIR/secret_key, creating it (mode 0600) with 32 random bytes when absent.

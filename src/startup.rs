@@ -74,7 +74,7 @@ impl Application {
             db.clone(),
             &config.secret_key,
             config.public_origin(),
-            config.api_audience(),
+            config.api_audiences(),
         );
         tokens
             .keys
@@ -189,17 +189,22 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(oauth::browser_router())
         .merge(connect::browser_router())
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // CSRF guards the routes that exist; a POST to a path that does not is a JSON 404, not
+        // a CSRF error that sends a client looking for the wrong problem
+        .route_layer(from_fn_with_state(state.clone(), csrf::middleware))
+        .fallback(
+            axum::routing::get(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+                .fallback(unknown_endpoint),
+        )
         .layer(middleware::from_fn(server_fn_status::middleware))
-        .layer(middleware::from_fn(auth_session::guard))
-        .layer(from_fn_with_state(state.clone(), csrf::middleware));
+        .layer(middleware::from_fn(auth_session::guard));
 
     let app = Router::new()
         .merge(health::router())
         // clients authenticate themselves (bearer tokens, client secrets, webhook signatures):
         // no cookies, no CSRF
-        .merge(oauth::client_router())
-        .merge(api::router())
+        .merge(oauth::client_router(&state))
+        .merge(api::router(&state))
         .merge(webhooks::router())
         // the one-time SSO link: it starts the subscriber's own session, not a merchant's
         .merge(sso::browser_router())
@@ -208,6 +213,7 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), security_headers::middleware))
         .layer(from_fn_with_state(state.clone(), request_meta::middleware))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(payload_too_large_as_json))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }))
@@ -219,6 +225,35 @@ pub fn router(state: AppState) -> Router {
             .nest_service(SIMULATOR_PATH, simulator.router())
             .fallback_service(app),
         None => app,
+    }
+}
+
+async fn unknown_endpoint() -> crate::error::AppError {
+    crate::error::AppError::NotFound("No such endpoint.".into())
+}
+
+/// The body limit's 413 (from the limit layer or a body extractor) is plain text; every endpoint
+/// promises JSON: the API's error body, or Recurpay's envelope on the SSO login call.
+async fn payload_too_large_as_json(
+    req: Request<axum::body::Body>,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let sso_login = sso::is_login_path(req.uri().path());
+    let response = next.run(req).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    let error = crate::error::AppError::PayloadTooLarge;
+    if sso_login {
+        sso::login_error(crate::sso::LoginError::App(error))
+    } else {
+        error.into_response()
     }
 }
 

@@ -18,12 +18,16 @@ pub struct ClientRow {
     pub redirect_uris: Vec<String>,
     pub scopes: String,
     pub audiences: Vec<String>,
+    /// Seconds an access token issued to this client lives.
+    pub access_token_ttl: i64,
+    /// Exact browser origins allowed to call the token endpoint and the API (CORS).
+    pub allowed_origins: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 const CLIENT_COLUMNS: &str =
-    "id, merchant_id, name, client_type, secret_hash, redirect_uris, scopes, audiences, created_at, updated_at";
+    "id, merchant_id, name, client_type, secret_hash, redirect_uris, scopes, audiences, access_token_ttl, allowed_origins, created_at, updated_at";
 
 fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>, sqlx::Error> {
     let raw: String = row.try_get(column)?;
@@ -40,9 +44,30 @@ fn client_from_row(row: &AnyRow) -> Result<ClientRow, sqlx::Error> {
         redirect_uris: json_list(row, "redirect_uris")?,
         scopes: row.try_get("scopes")?,
         audiences: json_list(row, "audiences")?,
+        access_token_ttl: row.try_get("access_token_ttl")?,
+        allowed_origins: json_list(row, "allowed_origins")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
+}
+
+async fn replace_origins(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    client_id: &str,
+    origins: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM oauth_client_origins WHERE client_id = $1")
+        .bind(client_id)
+        .execute(&mut **tx)
+        .await?;
+    for origin in origins {
+        sqlx::query("INSERT INTO oauth_client_origins (origin, client_id) VALUES ($1, $2)")
+            .bind(origin)
+            .bind(client_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 fn to_json(list: &[String]) -> String {
@@ -105,7 +130,8 @@ pub struct SigningKeyRow {
 
 impl Db {
     pub async fn insert_client(&self, c: &ClientRow) -> Result<(), sqlx::Error> {
-        sqlx::query(&format!("INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(&format!("INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
             .bind(&c.id)
             .bind(&c.merchant_id)
             .bind(&c.name)
@@ -114,29 +140,64 @@ impl Db {
             .bind(to_json(&c.redirect_uris))
             .bind(&c.scopes)
             .bind(to_json(&c.audiences))
+            .bind(c.access_token_ttl)
+            .bind(to_json(&c.allowed_origins))
             .bind(c.created_at)
             .bind(c.updated_at)
-            .execute(&self.writer)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        replace_origins(&mut tx, &c.id, &c.allowed_origins).await?;
+        tx.commit().await
     }
 
     /// Updates the editable fields of the merchant's own client; false if it is not theirs.
     pub async fn update_client(&self, c: &ClientRow) -> Result<bool, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE oauth_clients SET name = $1, redirect_uris = $2, scopes = $3, audiences = $4, updated_at = $5
-             WHERE id = $6 AND merchant_id = $7",
+            "UPDATE oauth_clients SET name = $1, redirect_uris = $2, scopes = $3, audiences = $4, updated_at = $5,
+                    access_token_ttl = $6, allowed_origins = $7
+             WHERE id = $8 AND merchant_id = $9",
         )
         .bind(&c.name)
         .bind(to_json(&c.redirect_uris))
         .bind(&c.scopes)
         .bind(to_json(&c.audiences))
         .bind(c.updated_at)
+        .bind(c.access_token_ttl)
+        .bind(to_json(&c.allowed_origins))
         .bind(&c.id)
         .bind(&c.merchant_id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(affected(r) == 1)
+        if affected(r) != 1 {
+            return Ok(false);
+        }
+        replace_origins(&mut tx, &c.id, &c.allowed_origins).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Whether any client allows `origin`: enough to answer a CORS preflight, which names no
+    /// client (the real request's answer then depends on its own client).
+    pub async fn origin_allowed_by_any_client(&self, origin: &str) -> Result<bool, sqlx::Error> {
+        Ok(
+            sqlx::query("SELECT 1 FROM oauth_client_origins WHERE origin = $1 LIMIT 1")
+                .bind(origin)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// The origins one client allows.
+    pub async fn client_origins(&self, client_id: &str) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query("SELECT origin FROM oauth_client_origins WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("origin"))
+            .collect()
     }
 
     pub async fn set_client_secret(
@@ -184,6 +245,13 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query(
+            "DELETE FROM oauth_client_origins WHERE client_id IN (SELECT id FROM oauth_clients WHERE id = $1 AND merchant_id = $2)",
+        )
+        .bind(client_id)
+        .bind(merchant_id)
+        .execute(&mut *tx)
+        .await?;
         let r = sqlx::query("DELETE FROM oauth_clients WHERE id = $1 AND merchant_id = $2")
             .bind(client_id)
             .bind(merchant_id)

@@ -67,6 +67,10 @@ pub struct ClientView {
     pub redirect_uris: Vec<String>,
     pub scopes: String,
     pub audiences: Vec<String>,
+    /// Seconds an access token lives.
+    pub access_token_ttl: i64,
+    /// Origins whose pages may call the token endpoint and the API (CORS).
+    pub allowed_origins: Vec<String>,
     pub created_at: i64,
 }
 
@@ -84,5 +88,7 @@ pub struct OAuthEndpoints {
     pub authorize_url: String,
     pub token_url: String,
     pub api_audience: String,
+    /// Every audience the API answers to (clients may be given only these).
+    pub api_audiences: Vec<String>,
     pub playground_redirect_uri: String,
 }

@@ -18,7 +18,7 @@ use crate::oauth::scope::Scopes;
 use crate::oauth::tokens::TokenRejected;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/me", get(me))
         .merge(super::customers::router())
@@ -29,6 +29,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/{*rest}", any(unknown_endpoint))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(browse_in_dashboard))
+        // browser clients on their registered origins; outermost, so that a preflight is
+        // answered before any route's method check
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::cors::api,
+        ))
 }
 
 /// `?format=json`: the raw body, for a browser that would otherwise be shown the API tab.
@@ -195,19 +201,21 @@ impl FromRequestParts<AppState> for ApiCaller {
                         None,
                     )
                 })?;
-            let claims = state
-                .tokens
-                .check_access_token(token, &state.tokens.api_audience, now)
-                .await
-                .map_err(|rejected| match rejected {
-                    TokenRejected::Invalid(why) => challenge(
-                        StatusCode::UNAUTHORIZED,
-                        Some(("invalid_token", &why)),
-                        None,
-                    ),
-                    TokenRejected::Unavailable(e) => e.into_response(),
-                })?;
+            let claims =
+                state.tokens.check_access_token(token, now).await.map_err(
+                    |rejected| match rejected {
+                        TokenRejected::Invalid(why) => challenge(
+                            StatusCode::UNAUTHORIZED,
+                            Some(("invalid_token", &why)),
+                            None,
+                        ),
+                        TokenRejected::Unavailable(e) => e.into_response(),
+                    },
+                )?;
             let scopes = Scopes::parse(&claims.scope).unwrap_or_default();
+            if let Some(cors) = parts.extensions.get::<super::cors::BearerClient>() {
+                cors.set(&claims.client_id);
+            }
             return Ok(Self {
                 merchant_id: claims.merchant_id,
                 client_id: Some(claims.client_id),

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth_session;
 pub mod connect;
+pub mod cors;
 pub mod csrf;
 pub mod customers;
 pub mod docs;

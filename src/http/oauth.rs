@@ -29,11 +29,18 @@ pub fn browser_router() -> Router<AppState> {
     Router::new().route("/o/authorize/", get(authorize).post(decide))
 }
 
-/// Endpoints for clients: they authenticate themselves, never with cookies.
-pub fn client_router() -> Router<AppState> {
+/// Endpoints for clients: they authenticate themselves, never with cookies. A browser page on an
+/// origin its client registered may call the token and revocation endpoints (CORS).
+pub fn client_router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/o/token/", post(token))
+        // Riverty's token URL: a client moved from Riverty changes only its base URL
+        .route(RIVERTY_TOKEN_PATH, post(token_at_riverty_path))
         .route("/o/revoke_token/", post(revoke))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::cors::preflight,
+        ))
         .route("/o/introspect/", post(introspect))
         .route("/o/jwks/", get(jwks))
         .route("/.well-known/oauth-authorization-server", get(metadata))
@@ -72,6 +79,8 @@ fn error_response(e: OAuthError) -> Response {
 
 // ---------------------------------------------------------------------------------------------
 // token endpoint and friends
+
+pub const RIVERTY_TOKEN_PATH: &str = "/oauth/token";
 
 /// A form body where every parameter appears at most once (RFC 6749 §3.2).
 fn parse_form(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, String>, OAuthError> {
@@ -156,6 +165,18 @@ async fn authenticated_client(
     clients::authenticate(&state.db, &state.client_secrets, &id, secret.as_deref()).await
 }
 
+/// An answer to a client, readable by a page on an origin that client registered (CORS): only
+/// once the client has authenticated, so nothing is said to a page about a client it is not.
+fn answer(headers: &HeaderMap, client: Option<&Client>, response: Response) -> Response {
+    let mut response = no_store(response);
+    if let (Some(origin), Some(client)) = (super::cors::request_origin(headers), client) {
+        if client.allows_origin(origin) {
+            super::cors::allow(&mut response, origin);
+        }
+    }
+    response
+}
+
 /// Issues tokens (RFC 6749 §3.2): `authorization_code` (with the PKCE verifier),
 /// `refresh_token` (rotated on every use; a replayed one revokes the grant) and
 /// `client_credentials` (confidential clients, with `audience`).
@@ -178,21 +199,47 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match token_inner(&state, &headers, &body).await {
-        Ok(tokens) => no_store(Json(tokens).into_response()),
+    let mut client = None;
+    let response = match token_inner(&state, &headers, &body, &mut client).await {
+        Ok(tokens) => Json(tokens).into_response(),
         Err(e) => error_response(e),
-    }
+    };
+    answer(&headers, client.as_ref(), response)
+}
+
+/// The token endpoint at Riverty's URL (`POST /oauth/token`), for clients moved from Riverty.
+#[utoipa::path(
+    post,
+    path = "/oauth/token",
+    tag = "oauth",
+    request_body(content = super::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_secret_basic" = [])),
+    responses(
+        (status = 200, description = "Tokens, as from `/o/token/`.", body = super::openapi::TokenResponseDoc),
+        (status = 400, description = "RFC 6749 §5.2 error.", body = super::openapi::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`.", body = super::openapi::OAuthErrorBody),
+        (status = 413, description = "The body is over the limit.", body = super::openapi::ErrorBody),
+        (status = 503, description = "Briefly unavailable; retry.", body = super::openapi::ErrorBody),
+    ),
+)]
+pub(crate) async fn token_at_riverty_path(
+    state: State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    token(state, headers, body).await
 }
 
 async fn token_inner(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
+    authenticated: &mut Option<Client>,
 ) -> Result<crate::oauth::tokens::TokenResponse, OAuthError> {
     let form = parse_form(headers, body)?;
     let now = state.clock.now();
     let grant_type = form.get("grant_type").map(String::as_str);
-    let client = authenticated_client(state, headers, &form).await?;
+    let client = &*authenticated.insert(authenticated_client(state, headers, &form).await?);
     let field = |name: &str| form.get(name).map(String::as_str);
     let required = |name: &str| {
         field(name).ok_or_else(|| OAuthError::InvalidRequest(format!("{name} is required.")))
@@ -201,7 +248,7 @@ async fn token_inner(
         Some("authorization_code") => {
             authorization_code::exchange(
                 &state.tokens,
-                &client,
+                client,
                 required("code")?,
                 field("redirect_uri"),
                 field("code_verifier"),
@@ -212,7 +259,7 @@ async fn token_inner(
         Some("refresh_token") => {
             refresh_token::exchange(
                 &state.tokens,
-                &client,
+                client,
                 required("refresh_token")?,
                 field("scope"),
                 now,
@@ -222,8 +269,7 @@ async fn token_inner(
         Some("client_credentials") => {
             // `resource` (RFC 8707) is accepted as a synonym of `audience`
             let audience = field("audience").or(field("resource"));
-            client_credentials::exchange(&state.tokens, &client, field("scope"), audience, now)
-                .await
+            client_credentials::exchange(&state.tokens, client, field("scope"), audience, now).await
         }
         Some(_) => Err(OAuthError::UnsupportedGrantType(
             "Supported: authorization_code, refresh_token, client_credentials.".into(),
@@ -267,20 +313,22 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let result = match client_and_token(&state, &headers, &body).await {
+    let (client, result) = match client_and_token(&state, &headers, &body).await {
         Ok((client, token)) => {
-            state
+            let revoked = state
                 .tokens
                 .revoke(&client, &token, state.clock.now())
-                .await
+                .await;
+            (Some(client), revoked)
         }
-        Err(e) => Err(e),
+        Err(e) => (None, Err(e)),
     };
-    match result {
+    let response = match result {
         // RFC 7009 §2.2: 200 whether or not the token was known
-        Ok(()) => no_store(StatusCode::OK.into_response()),
+        Ok(()) => StatusCode::OK.into_response(),
         Err(e) => error_response(e),
-    }
+    };
+    answer(&headers, client.as_ref(), response)
 }
 
 /// Token introspection (RFC 7662), for the client the token was issued to.
@@ -360,6 +408,8 @@ pub(crate) async fn metadata(State(state): State<AppState>) -> Json<serde_json::
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": ALL,
+        // RFC 9207: authorization responses name their issuer (mix-up defence)
+        "authorization_response_iss_parameter_supported": true,
         "access_token_signing_alg_values_supported": ["EdDSA"],
     }))
 }
@@ -377,7 +427,9 @@ enum Authorize {
     Consent(Box<AuthorizationRequest>),
 }
 
-fn redirect_with(uri: &str, params: &[(&str, &str)], state: Option<&str>) -> String {
+/// The client's redirect URI with the response's parameters, its `state`, and `iss` (RFC 9207:
+/// a client talking to several authorization servers learns which one answered).
+fn redirect_with(uri: &str, params: &[(&str, &str)], state: Option<&str>, issuer: &str) -> String {
     match url::Url::parse(uri) {
         Ok(mut url) => {
             {
@@ -388,6 +440,7 @@ fn redirect_with(uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Str
                 if let Some(s) = state {
                     q.append_pair("state", s);
                 }
+                q.append_pair("iss", issuer);
             }
             url.to_string()
         }
@@ -395,7 +448,7 @@ fn redirect_with(uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Str
     }
 }
 
-fn redirect_error(request_uri: &str, e: &OAuthError, state: Option<&str>) -> String {
+fn redirect_error(request_uri: &str, e: &OAuthError, state: Option<&str>, issuer: &str) -> String {
     redirect_with(
         request_uri,
         &[
@@ -403,6 +456,7 @@ fn redirect_error(request_uri: &str, e: &OAuthError, state: Option<&str>) -> Str
             ("error_description", e.description()),
         ],
         state,
+        issuer,
     )
 }
 
@@ -462,10 +516,15 @@ async fn evaluate(
         &params,
         client,
         redirect_uri.clone(),
-        &state.tokens.api_audience,
+        &state.tokens.api_audiences,
     ) {
         Ok(request) => Authorize::Consent(Box::new(request)),
-        Err(e) => Authorize::Redirect(redirect_error(&redirect_uri, &e, params.state.as_deref())),
+        Err(e) => Authorize::Redirect(redirect_error(
+            &redirect_uri,
+            &e,
+            params.state.as_deref(),
+            &state.tokens.issuer,
+        )),
     }
 }
 
@@ -484,13 +543,15 @@ async fn approve(state: &AppState, merchant_id: &str, request: &AuthorizationReq
         Ok(()) => authorization_code::issue_code(&state.tokens, request, now).await,
         Err(e) => Err(e.into()),
     };
+    let issuer = &state.tokens.issuer;
     match code {
         Ok(code) => redirect_with(
             &request.redirect_uri,
             &[("code", &code)],
             request.state.as_deref(),
+            issuer,
         ),
-        Err(e) => redirect_error(&request.redirect_uri, &e, request.state.as_deref()),
+        Err(e) => redirect_error(&request.redirect_uri, &e, request.state.as_deref(), issuer),
     }
 }
 
@@ -630,6 +691,7 @@ pub(crate) async fn decide(
                     &request.redirect_uri,
                     &denied,
                     request.state.as_deref(),
+                    &state.tokens.issuer,
                 ))
                 .into_response();
             }
@@ -644,6 +706,18 @@ pub(crate) async fn decide(
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    page_posting_to(status, title, body, None)
+}
+
+/// A page whose form may also end at `redirect_origin`: Chromium applies `form-action` to every
+/// redirect a form submission follows, so the consent form's answer (a 303 to the client's
+/// redirect URI) would be blocked on any client not on this origin, which is every real one.
+fn page_posting_to(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    redirect_origin: Option<&str>,
+) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · subgate</title><link rel=\"stylesheet\" href=\"/pkg/subgate.css\"></head>\
@@ -652,18 +726,28 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         title = escape_html(title)
     );
     let mut res = (status, Html(html)).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"),
-    );
+    let form_action = match redirect_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".into(),
+    };
+    let csp = format!("default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action {form_action}; base-uri 'none'");
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     no_store(res)
 }
 
 fn consent_page(request: &AuthorizationRequest, query: &str, csrf: String) -> Response {
-    let host = url::Url::parse(&request.redirect_uri)
-        .ok()
+    let redirect = url::Url::parse(&request.redirect_uri).ok();
+    let host = redirect
+        .as_ref()
         .and_then(|u| u.host_str().map(String::from))
         .unwrap_or_default();
+    // registered redirect URIs are https or loopback http, so the origin is a plain CSP source
+    let origin = redirect
+        .map(|u| u.origin())
+        .filter(url::Origin::is_tuple)
+        .map(|o| o.ascii_serialization());
     let scopes: String = request
         .scopes
         .iter()
@@ -682,5 +766,10 @@ fn consent_page(request: &AuthorizationRequest, query: &str, csrf: String) -> Re
         csrf = escape_html(&csrf),
         query = escape_html(query),
     );
-    page(StatusCode::OK, "Authorize application", &body)
+    page_posting_to(
+        StatusCode::OK,
+        "Authorize application",
+        &body,
+        origin.as_deref(),
+    )
 }

@@ -180,6 +180,43 @@ pub enum GatewayErrors {
     TimedOut(ErrorBody),
 }
 
+/// Every error of the SSO login call (at either path), in Recurpay's shape.
+#[derive(utoipa::IntoResponses)]
+pub enum SsoLoginErrors {
+    #[response(status = 400, description = "Malformed JSON or path.")]
+    Malformed(SsoErrorBody),
+    #[response(
+        status = 401,
+        description = "Invalid customer hash, or (signed mode) a timestamp outside ±300 s."
+    )]
+    InvalidHash(SsoErrorBody),
+    #[response(status = 403, description = "SSO is turned off for this store.")]
+    Disabled(SsoErrorBody),
+    #[response(
+        status = 404,
+        description = "Unknown store, or no such subscriber (with a valid hash)."
+    )]
+    Unknown(SsoErrorBody),
+    #[response(status = 409, description = "Signed mode: the nonce was used before.")]
+    NonceReused(SsoErrorBody),
+    #[response(status = 413, description = "The body is over the limit.")]
+    TooLarge(SsoErrorBody),
+    #[response(status = 415, description = "The body is not application/json.")]
+    NotJson(SsoErrorBody),
+    #[response(
+        status = 422,
+        description = "A field breaks a rule (hash not 64 hex digits, id too long, missing timestamp or nonce, bad IP)."
+    )]
+    Invalid(SsoErrorBody),
+    #[response(
+        status = 429,
+        description = "Too many failed attempts for this subscriber or store; retry after `retry_after` seconds."
+    )]
+    RateLimited(SsoErrorBody),
+    #[response(status = 503, description = "Briefly unavailable; retry.")]
+    Unavailable(SsoErrorBody),
+}
+
 /// The SSO login endpoint's errors, in Recurpay's shape plus subgate's `error` code.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"success": false, "error": "invalid_hash", "message": "Failed to login subscriber due to an invalid customer hash"}))]
@@ -334,8 +371,11 @@ pub struct MeClient {
         super::customers::riverty_subscription,
         super::sso::login,
         super::sso::preflight,
+        super::sso::login_at_recurpay_path,
+        super::sso::preflight_at_recurpay_path,
         super::sso::open_link,
         super::oauth::token,
+        super::oauth::token_at_riverty_path,
         super::oauth::revoke,
         super::oauth::introspect,
         super::oauth::jwks,

@@ -20,13 +20,34 @@ use crate::sso::{Caller, LinkRefused, LoginError, LoginRequest};
 use crate::state::AppState;
 
 pub const LOGIN_PATH: &str = "/api/v1/stores/{store}/subscribers/{subscriber_id}/login";
+/// Recurpay's own path, on the store's host (`{store}.SUBGATE_SSO_DOMAIN`): a Recurpay
+/// integration changes only its base URL.
+pub const RECURPAY_LOGIN_PATH: &str = "/admin/api/{api_version}/subscribers/{subscriber_id}/login";
+/// Names the store on Recurpay's path where no SSO domain is configured (or the host is not one
+/// of its subdomains).
+pub const STORE_HEADER: &str = "x-subgate-store";
 pub const PORTAL_COOKIE: &str = "subgate_portal";
 /// `__Host-` cookies must be Secure, host-only and `Path=/`: no subdomain can plant one.
 pub const PORTAL_COOKIE_PRODUCTION: &str = "__Host-subgate_portal";
 
 /// The login call (merchant servers and storefronts).
 pub fn api_router() -> Router<AppState> {
-    Router::new().route(LOGIN_PATH, post(login).options(preflight))
+    Router::new()
+        .route(LOGIN_PATH, post(login).options(preflight))
+        .route(
+            RECURPAY_LOGIN_PATH,
+            post(login_at_recurpay_path).options(preflight_at_recurpay_path),
+        )
+}
+
+/// Whether `path` is one of the SSO login call's paths (its errors use Recurpay's envelope).
+pub fn is_login_path(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["api", "v1", "stores", _, "subscribers", _, "login"]
+            | ["admin", "api", _, "subscribers", _, "login"]
+    )
 }
 
 /// The one-time link (subscribers' browsers).
@@ -87,6 +108,22 @@ pub(crate) async fn preflight() -> Response {
     )
 }
 
+/// CORS preflight of the login call at Recurpay's path.
+#[utoipa::path(
+    options,
+    path = "/admin/api/{api_version}/subscribers/{subscriber_id}/login",
+    tag = "sso",
+    params(
+        ("api_version" = String, Path, description = "Recurpay's API version segment; ignored."),
+        ("subscriber_id" = String, Path, description = "Your own id for the user."),
+    ),
+    security(()),
+    responses((status = 204, description = "POST with `Content-Type` is allowed from any origin.")),
+)]
+pub(crate) async fn preflight_at_recurpay_path() -> Response {
+    preflight().await
+}
+
 /// Logs a subscriber in: your server proves it knows the store's SSO secret with
 /// `customer_hash = hex(HMAC-SHA256(key = secret, msg = subscriber_id))` and gets a one-time link
 /// into the hosted portal. With "require signed timestamps" on, the body also carries `timestamp`
@@ -103,16 +140,7 @@ pub(crate) async fn preflight() -> Response {
     security(()),
     responses(
         (status = 200, description = "The one-time link.", body = SsoLoginResponse),
-        (status = 400, description = "Malformed JSON.", body = super::openapi::SsoErrorBody),
-        (status = 401, description = "Invalid customer hash, or (signed mode) a timestamp outside ±300 s.", body = super::openapi::SsoErrorBody),
-        (status = 403, description = "SSO is turned off for this store.", body = super::openapi::SsoErrorBody),
-        (status = 404, description = "Unknown store, or no such subscriber (with a valid hash).", body = super::openapi::SsoErrorBody),
-        (status = 409, description = "Signed mode: the nonce was used before.", body = super::openapi::SsoErrorBody),
-        (status = 413, description = "The body is over the limit.", body = super::openapi::SsoErrorBody),
-        (status = 415, description = "The body is not application/json.", body = super::openapi::SsoErrorBody),
-        (status = 422, description = "A field breaks a rule (hash not 64 hex digits, id too long, missing timestamp or nonce, bad IP).", body = super::openapi::SsoErrorBody),
-        (status = 429, description = "Too many failed attempts for this subscriber or store; retry after `retry_after` seconds.", body = super::openapi::SsoErrorBody),
-        (status = 503, description = "Briefly unavailable; retry.", body = super::openapi::SsoErrorBody),
+        super::openapi::SsoLoginErrors,
     ),
 )]
 pub(crate) async fn login(
@@ -122,9 +150,82 @@ pub(crate) async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let target = path.map(|ApiPath(p)| p).map_err(LoginError::from);
+    login_to(&state, &meta, &headers, &body, target).await
+}
+
+/// The login call at Recurpay's path. The store is the host's first label under
+/// `SUBGATE_SSO_DOMAIN` (`acme.sso.example.com` → `acme`), else the `X-Subgate-Store` header.
+#[utoipa::path(
+    post,
+    path = "/admin/api/{api_version}/subscribers/{subscriber_id}/login",
+    tag = "sso",
+    params(
+        ("api_version" = String, Path, description = "Recurpay's API version segment (any, e.g. `2024-01`); ignored.", example = "2024-01"),
+        ("subscriber_id" = String, Path, description = "Your own id for the user, as pushed to `/api/customers`.", example = "12345"),
+        ("x-subgate-store" = Option<String>, Header, description = "The store's slug, when the host does not name it."),
+    ),
+    request_body(content = SsoLoginRequest, content_type = "application/json"),
+    security(()),
+    responses(
+        (status = 200, description = "The one-time link.", body = SsoLoginResponse),
+        super::openapi::SsoLoginErrors,
+    ),
+)]
+pub(crate) async fn login_at_recurpay_path(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    path: Result<ApiPath<(String, String)>, AppError>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = path
+        .map_err(LoginError::from)
+        .and_then(|ApiPath((_version, subscriber_id))| {
+            let store = store_named_by(state.config.sso_domain.as_deref(), &headers)?;
+            Ok((store, subscriber_id))
+        });
+    login_to(&state, &meta, &headers, &body, target).await
+}
+
+/// The store a request at Recurpay's path is for.
+fn store_named_by(sso_domain: Option<&str>, headers: &HeaderMap) -> Result<String, LoginError> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(|h| h.rsplit_once(':').map_or(h, |(name, _port)| name))
+        .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        .unwrap_or_default();
+    let from_host = sso_domain.and_then(|domain| {
+        host.strip_suffix(domain)
+            .and_then(|rest| rest.strip_suffix('.'))
+            .filter(|label| !label.is_empty() && !label.contains('.'))
+            .map(String::from)
+    });
+    let from_header = || {
+        headers
+            .get(STORE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    from_host.or_else(from_header).ok_or_else(|| {
+        LoginError::UnknownStore(
+            "(none: call your store's host, or send the X-Subgate-Store header)".into(),
+        )
+    })
+}
+
+async fn login_to(
+    state: &AppState,
+    meta: &RequestMeta,
+    headers: &HeaderMap,
+    body: &Bytes,
+    target: Result<(String, String), LoginError>,
+) -> Response {
     let result = async {
-        let ApiPath((store, subscriber_id)) = path?;
-        let input: SsoLoginRequest = json_body(&headers, &body)?;
+        let (store, subscriber_id) = target?;
+        let input: SsoLoginRequest = json_body(headers, body)?;
         let request = LoginRequest {
             customer_hash: input.customer_hash,
             timestamp: input.timestamp,
@@ -137,7 +238,7 @@ pub(crate) async fn login(
                 &store,
                 &subscriber_id,
                 &request,
-                &caller(&meta, &headers),
+                &caller(meta, headers),
                 state.clock.now(),
             )
             .await?;
@@ -168,7 +269,7 @@ pub(crate) async fn login(
 
 /// Recurpay's error shape (`success: false` and a `message`), plus the `error` code every
 /// subgate API error carries.
-fn login_error(e: LoginError) -> Response {
+pub fn login_error(e: LoginError) -> Response {
     let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let retry_after = match &e {
         LoginError::App(AppError::RateLimited(secs)) => Some(*secs),

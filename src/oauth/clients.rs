@@ -45,10 +45,18 @@ pub struct ClientInput {
     pub redirect_uris: Vec<String>,
     pub scopes: Scopes,
     pub audiences: Vec<String>,
+    /// Seconds an access token lives, within [`ACCESS_TOKEN_TTL_RANGE`].
+    pub access_token_ttl: i64,
+    /// Exact origins (`https://app.example.com`) whose pages may call the token endpoint and the
+    /// API from the browser (CORS, never with credentials).
+    pub allowed_origins: Vec<String>,
 }
 
 pub const MAX_REDIRECT_URIS: usize = 10;
 pub const MAX_AUDIENCES: usize = 10;
+pub const MAX_ALLOWED_ORIGINS: usize = 10;
+/// From five minutes to a day (Riverty's tokens live a day); the default is an hour.
+pub const ACCESS_TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 300..=86_400;
 
 /// An exact redirect URI: https, or http only on a loopback host (RFC 8252 §7.3); no fragment.
 pub fn parse_redirect_uri(raw: &str) -> Result<String, AppError> {
@@ -80,26 +88,73 @@ pub fn parse_redirect_uri(raw: &str) -> Result<String, AppError> {
     Ok(raw.to_string())
 }
 
-fn parse_audience(raw: &str) -> Result<String, AppError> {
+/// The shape of an audience: 1 to 200 characters, no spaces or control characters.
+pub fn is_valid_audience(a: &str) -> bool {
+    !a.is_empty() && a.len() <= 200 && !a.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An audience the operator configured for this server's API (see `Config::api_audiences`).
+fn parse_audience(raw: &str, api_audiences: &[String]) -> Result<String, AppError> {
     let a = raw.trim();
-    if a.is_empty() || a.len() > 200 || a.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !is_valid_audience(a) {
         return Err(AppError::validation(format!(
             "Audience \"{}\": 1 to 200 characters, no spaces.",
             a.escape_default()
         )));
     }
+    if !api_audiences.iter().any(|allowed| allowed == a) {
+        return Err(AppError::validation(format!(
+            "Audience \"{}\" is not one this server's API answers to; choose from: {}.",
+            a.escape_default(),
+            api_audiences.join(", ")
+        )));
+    }
     Ok(a.to_string())
 }
 
+/// A browser origin for CORS: `scheme://host[:port]` exactly, https (or http on a loopback
+/// host, as for redirect URIs); no path, wildcard or `null`.
+pub fn parse_origin(raw: &str) -> Result<String, AppError> {
+    let raw = raw.trim();
+    let bad = |why: &str| {
+        AppError::validation(format!(
+            "Allowed origin \"{}\": {why}",
+            raw.escape_default()
+        ))
+    };
+    let url = Url::parse(raw).map_err(|_| bad("not an origin such as https://app.example.com."))?;
+    let origin = url.origin().ascii_serialization();
+    // `*` is a legal host character to a URL parser: no wildcard may pass as a host name
+    let plain_host = url.host_str().is_some_and(|h| {
+        h.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+    });
+    if !plain_host || raw.trim_end_matches('/') != origin {
+        return Err(bad(
+            "only scheme, host and port (no path, query, wildcard or credentials).",
+        ));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(origin),
+        "http" if loopback => Ok(origin),
+        _ => Err(bad(
+            "must use https (or http on localhost, 127.0.0.1 or [::1]).",
+        )),
+    }
+}
+
 impl ClientInput {
-    /// `default_audience` is this server's own API, allowed when no audience is given.
+    /// `api_audiences` are the audiences this server's API answers to (the first is the default,
+    /// given when none is). The access-token lifetime starts at the default and no origin is
+    /// allowed: see [`Self::with_access_token_ttl`] and [`Self::with_allowed_origins`].
     pub fn parse(
         name: &str,
         client_type: &str,
         redirect_uris: &[String],
         scopes: &str,
         audiences: &[String],
-        default_audience: &str,
+        api_audiences: &[String],
     ) -> Result<Self, AppError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
@@ -130,10 +185,10 @@ impl ClientInput {
         let mut audiences: Vec<String> = audiences
             .iter()
             .filter(|a| !a.trim().is_empty())
-            .map(|a| parse_audience(a))
+            .map(|a| parse_audience(a, api_audiences))
             .collect::<Result<_, _>>()?;
         if audiences.is_empty() {
-            audiences.push(default_audience.to_string());
+            audiences.extend(api_audiences.first().cloned());
         }
         audiences.dedup();
         if audiences.len() > MAX_AUDIENCES {
@@ -147,7 +202,44 @@ impl ClientInput {
             redirect_uris,
             scopes,
             audiences,
+            access_token_ttl: super::ACCESS_TOKEN_TTL,
+            allowed_origins: vec![],
         })
+    }
+
+    /// Seconds, as typed; empty keeps the default.
+    pub fn with_access_token_ttl(mut self, raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Ok(self);
+        }
+        let (lo, hi) = (ACCESS_TOKEN_TTL_RANGE.start(), ACCESS_TOKEN_TTL_RANGE.end());
+        self.access_token_ttl = raw
+            .parse::<i64>()
+            .ok()
+            .filter(|s| ACCESS_TOKEN_TTL_RANGE.contains(s))
+            .ok_or_else(|| {
+                AppError::validation(format!(
+                    "Access-token lifetime: whole seconds from {lo} to {hi}."
+                ))
+            })?;
+        Ok(self)
+    }
+
+    pub fn with_allowed_origins(mut self, raw: &[String]) -> Result<Self, AppError> {
+        let mut origins: Vec<String> = raw
+            .iter()
+            .filter(|o| !o.trim().is_empty())
+            .map(|o| parse_origin(o))
+            .collect::<Result<_, _>>()?;
+        origins.dedup();
+        if origins.len() > MAX_ALLOWED_ORIGINS {
+            return Err(AppError::validation(format!(
+                "Allowed origins: at most {MAX_ALLOWED_ORIGINS}."
+            )));
+        }
+        self.allowed_origins = origins;
+        Ok(self)
     }
 }
 
@@ -161,6 +253,8 @@ pub struct Client {
     pub redirect_uris: Vec<String>,
     pub scopes: Scopes,
     pub audiences: Vec<String>,
+    pub access_token_ttl: i64,
+    pub allowed_origins: Vec<String>,
     pub created_at: i64,
     secret_hash: Option<String>,
 }
@@ -176,6 +270,8 @@ impl TryFrom<ClientRow> for Client {
             name: row.name,
             redirect_uris: row.redirect_uris,
             audiences: row.audiences,
+            access_token_ttl: row.access_token_ttl,
+            allowed_origins: row.allowed_origins,
             created_at: row.created_at,
             secret_hash: row.secret_hash,
         })
@@ -218,6 +314,11 @@ impl Client {
         }
     }
 
+    /// Whether a page on `origin` may read this client's token and API responses (CORS).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
+    }
+
     /// Exact string match against a registered redirect URI (RFC 6749 §3.1.2, OAuth 2.1).
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r == uri)
@@ -247,6 +348,8 @@ pub async fn create(
         redirect_uris: input.redirect_uris,
         scopes: input.scopes.to_string(),
         audiences: input.audiences,
+        access_token_ttl: input.access_token_ttl,
+        allowed_origins: input.allowed_origins,
         created_at: now,
         updated_at: now,
     };
@@ -278,6 +381,8 @@ pub async fn update(
         redirect_uris: input.redirect_uris,
         scopes: input.scopes.to_string(),
         audiences: input.audiences,
+        access_token_ttl: input.access_token_ttl,
+        allowed_origins: input.allowed_origins,
         created_at: existing.created_at,
         updated_at: now,
     };
@@ -371,10 +476,73 @@ mod tests {
 
     #[test]
     fn public_clients_need_a_redirect_uri_and_default_audience_is_the_api() {
-        assert!(ClientInput::parse("CLI", "public", &[], "", &[], "https://s/api").is_err());
-        let c = ClientInput::parse("Backend", "confidential", &[], "", &[], "https://s/api")
-            .expect("valid");
+        let api = ["https://s/api".to_string()];
+        assert!(ClientInput::parse("CLI", "public", &[], "", &[], &api).is_err());
+        let c = ClientInput::parse("Backend", "confidential", &[], "", &[], &api).expect("valid");
         assert_eq!(c.audiences, vec!["https://s/api".to_string()]);
         assert_eq!(c.scopes, Scopes::all());
+    }
+
+    #[test]
+    fn audiences_come_from_the_servers_list_only() {
+        let api = [
+            "https://s/api".to_string(),
+            "https://api.horizonafs.io".into(),
+        ];
+        let riverty = ClientInput::parse(
+            "Riverty",
+            "confidential",
+            &[],
+            "",
+            &["https://api.horizonafs.io".into()],
+            &api,
+        )
+        .expect("configured audience");
+        assert_eq!(
+            riverty.audiences,
+            vec!["https://api.horizonafs.io".to_string()]
+        );
+        let foreign = ClientInput::parse(
+            "Minting",
+            "confidential",
+            &[],
+            "",
+            &["https://other-merchant.example/api".into()],
+            &api,
+        );
+        assert!(
+            matches!(foreign, Err(AppError::Validation(m)) if m.contains("not one this server"))
+        );
+    }
+
+    #[test]
+    fn origins_are_exact_https_or_loopback_origins() {
+        assert_eq!(
+            parse_origin("https://app.example.com/").ok().as_deref(),
+            Some("https://app.example.com")
+        );
+        assert!(parse_origin("http://127.0.0.1:5001").is_ok());
+        assert!(parse_origin("https://app.example.com/path").is_err());
+        assert!(parse_origin("http://app.example.com").is_err());
+        assert!(parse_origin("*").is_err());
+        assert!(parse_origin("null").is_err());
+        assert!(parse_origin("https://*.example.com").is_err());
+    }
+
+    #[test]
+    fn access_token_lifetime_is_bounded() {
+        let api = ["https://s/api".to_string()];
+        let base = || ClientInput::parse("B", "confidential", &[], "", &[], &api).expect("valid");
+        assert_eq!(base().access_token_ttl, 3600);
+        assert_eq!(
+            base()
+                .with_access_token_ttl("86400")
+                .expect("a day")
+                .access_token_ttl,
+            86_400
+        );
+        assert!(base().with_access_token_ttl("86401").is_err());
+        assert!(base().with_access_token_ttl("299").is_err());
+        assert!(base().with_access_token_ttl("1h").is_err());
     }
 }

@@ -10,7 +10,8 @@ use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{AccessClaims, ACCESS_TOKEN_TTL};
+use super::clients::ACCESS_TOKEN_TTL_RANGE;
+use super::AccessClaims;
 use crate::crypto::{random_id, Sealer, SecretKey};
 use crate::db::oauth::SigningKeyRow;
 use crate::db::Db;
@@ -111,7 +112,11 @@ impl KeyRing {
     }
 
     async fn keys(&self, now: i64) -> Result<Vec<SigningKeyRow>, AppError> {
-        Ok(self.db.verifying_keys(now - ACCESS_TOKEN_TTL).await?)
+        // a retired key verifies for as long as the longest-lived token it may have signed
+        Ok(self
+            .db
+            .verifying_keys(now - ACCESS_TOKEN_TTL_RANGE.end())
+            .await?)
     }
 
     pub async fn sign(&self, claims: &AccessClaims, now: i64) -> Result<String, AppError> {

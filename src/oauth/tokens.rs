@@ -10,7 +10,7 @@ use super::clients::Client;
 use super::jwt::KeyRing;
 use super::live_tokens::LiveTokens;
 use super::scope::Scopes;
-use super::{AccessClaims, OAuthError, ACCESS_TOKEN_TTL, REFRESH_TOKEN_TTL};
+use super::{AccessClaims, OAuthError, REFRESH_TOKEN_TTL};
 use crate::crypto::{keyed_hash, random_id, random_token, SecretKey};
 use crate::db::oauth::{GrantRow, IssuedTokens};
 use crate::db::Db;
@@ -42,20 +42,20 @@ pub struct TokenService {
     pub keys: KeyRing,
     /// `iss` of every token: the public URL.
     pub issuer: String,
-    /// The audience of subgate's own API.
-    pub api_audience: String,
+    /// The audiences subgate's own API answers to; the first is the default.
+    pub api_audiences: Vec<String>,
     token_hash_key: [u8; 32],
     /// Tokens found live a moment ago.
     live: LiveTokens,
 }
 
 impl TokenService {
-    pub fn new(db: Db, root: &SecretKey, issuer: String, api_audience: String) -> Self {
+    pub fn new(db: Db, root: &SecretKey, issuer: String, api_audiences: Vec<String>) -> Self {
         Self {
             keys: KeyRing::new(db.clone(), root),
             db,
             issuer,
-            api_audience,
+            api_audiences,
             token_hash_key: root.derive("oauth-token-hash"),
             live: LiveTokens::default(),
         }
@@ -95,12 +95,14 @@ impl TokenService {
     /// (a subset of the grant's).
     pub async fn issue(
         &self,
+        client: &Client,
         grant: &GrantRow,
         scope: &str,
         with_refresh: bool,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
-        self.mint(grant, false, scope, with_refresh, now).await
+        self.mint(client, grant, false, scope, with_refresh, now)
+            .await
     }
 
     /// A new grant and its one access token, written together (client credentials, where every
@@ -114,13 +116,15 @@ impl TokenService {
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
         let grant = Self::grant_row(client, grant_type, scope, audience);
-        self.mint(&grant, true, &grant.scope, false, now).await
+        self.mint(client, &grant, true, &grant.scope, false, now)
+            .await
     }
 
     /// Signs first and records after, in one transaction: a failure leaves nothing behind, and
     /// nothing is handed out that was not recorded.
     async fn mint(
         &self,
+        client: &Client,
         grant: &GrantRow,
         grant_is_new: bool,
         scope: &str,
@@ -139,7 +143,7 @@ impl TokenService {
             client_id: grant.client_id.clone(),
             scope: scope.to_string(),
             iat: now,
-            exp: now + ACCESS_TOKEN_TTL,
+            exp: now + client.access_token_ttl,
             jti: random_token(16),
             merchant_id: grant.merchant_id.clone(),
         };
@@ -159,17 +163,16 @@ impl TokenService {
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: ACCESS_TOKEN_TTL,
+            expires_in: client.access_token_ttl,
             scope: scope.to_string(),
             refresh_token,
         })
     }
 
-    /// The claims of a valid, unexpired, unrevoked access token for `audience`.
+    /// The claims of a valid, unexpired, unrevoked access token for one of the API's audiences.
     pub async fn check_access_token(
         &self,
         token: &str,
-        audience: &str,
         now: i64,
     ) -> Result<AccessClaims, TokenRejected> {
         let invalid = |why: &str| TokenRejected::Invalid(why.to_string());
@@ -193,7 +196,7 @@ impl TokenService {
         if claims.iss != self.issuer {
             return Err(invalid("The access token was issued by someone else."));
         }
-        if claims.aud != audience {
+        if !self.api_audiences.contains(&claims.aud) {
             return Err(invalid(
                 "The access token is not meant for this API (audience).",
             ));

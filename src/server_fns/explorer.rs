@@ -168,12 +168,12 @@ pub async fn explorer_token(csrf_token: String, client_id: String) -> Result<Str
             "Pick a confidential client: public clients get tokens through PKCE.",
         ));
     }
-    let audience = ctx.state.config.api_audience();
+    // the client's default audience: every one it may have is one the API answers to
     let tokens = crate::oauth::grants::client_credentials::exchange(
         &ctx.state.tokens,
         &client,
         None,
-        Some(&audience),
+        None,
         ctx.now(),
     )
     .await

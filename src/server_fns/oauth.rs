@@ -14,6 +14,8 @@ fn view(c: crate::oauth::clients::Client) -> ClientView {
         redirect_uris: c.redirect_uris,
         scopes: c.scopes.to_string(),
         audiences: c.audiences,
+        access_token_ttl: c.access_token_ttl,
+        allowed_origins: c.allowed_origins,
         created_at: c.created_at,
     }
 }
@@ -27,24 +29,35 @@ fn lines(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// The tab's form fields, one URI or audience per line, parsed into a valid client.
+/// The tab's form fields, one URI, audience or origin per line, parsed into a valid client.
 #[cfg(feature = "ssr")]
 fn parse_input(
     ctx: &super::ssr::Ctx,
-    name: &str,
-    client_type: &str,
-    redirect_uris: &str,
-    scopes: &str,
-    audiences: &str,
+    form: &ClientForm,
 ) -> Result<crate::oauth::clients::ClientInput, AppError> {
     crate::oauth::clients::ClientInput::parse(
-        name,
-        client_type,
-        &lines(redirect_uris),
-        scopes,
-        &lines(audiences),
-        &ctx.state.config.api_audience(),
-    )
+        &form.name,
+        &form.client_type,
+        &lines(&form.redirect_uris),
+        &form.scopes,
+        &lines(&form.audiences),
+        &ctx.state.config.api_audiences(),
+    )?
+    .with_access_token_ttl(form.access_token_ttl.as_deref().unwrap_or_default())?
+    .with_allowed_origins(&lines(form.allowed_origins.as_deref().unwrap_or_default()))
+}
+
+/// The register and edit forms' fields (`redirect_uris`, `audiences` and `allowed_origins` one
+/// per line; `scopes` space-separated). The last two are optional for older forms and scripts.
+#[cfg(feature = "ssr")]
+struct ClientForm {
+    name: String,
+    client_type: String,
+    redirect_uris: String,
+    scopes: String,
+    audiences: String,
+    access_token_ttl: Option<String>,
+    allowed_origins: Option<String>,
 }
 
 #[server(prefix = "/fn", endpoint = "oauth_endpoints", input = leptos::server_fn::codec::GetUrl)]
@@ -55,6 +68,7 @@ pub async fn oauth_endpoints() -> Result<OAuthEndpoints, AppError> {
         authorize_url: format!("{base}/o/authorize/"),
         token_url: format!("{base}/o/token/"),
         api_audience: ctx.state.config.api_audience(),
+        api_audiences: ctx.state.config.api_audiences(),
         playground_redirect_uri: format!("{base}/dashboard/oauth/playground"),
         issuer: base,
     })
@@ -80,8 +94,10 @@ pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
     ))
 }
 
-/// `redirect_uris` and `audiences` are one per line; `scopes` space-separated.
+/// `redirect_uris`, `audiences` and `allowed_origins` are one per line; `scopes` space-separated;
+/// `access_token_ttl` in seconds (empty: an hour).
 #[server(prefix = "/fn", endpoint = "create_client")]
+#[allow(clippy::too_many_arguments)]
 pub async fn create_client(
     csrf_token: String,
     name: String,
@@ -89,17 +105,23 @@ pub async fn create_client(
     redirect_uris: String,
     scopes: String,
     audiences: String,
+    access_token_ttl: Option<String>,
+    allowed_origins: Option<String>,
 ) -> Result<IssuedClient, AppError> {
     let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
     let input = parse_input(
         &ctx,
-        &name,
-        &client_type,
-        &redirect_uris,
-        &scopes,
-        &audiences,
+        &ClientForm {
+            name,
+            client_type,
+            redirect_uris,
+            scopes,
+            audiences,
+            access_token_ttl,
+            allowed_origins,
+        },
     )?;
     let (client, secret) = crate::oauth::clients::create(
         &ctx.state.db,
@@ -116,6 +138,7 @@ pub async fn create_client(
 }
 
 #[server(prefix = "/fn", endpoint = "update_client")]
+#[allow(clippy::too_many_arguments)]
 pub async fn update_client(
     csrf_token: String,
     client_id: String,
@@ -124,17 +147,23 @@ pub async fn update_client(
     redirect_uris: String,
     scopes: String,
     audiences: String,
+    access_token_ttl: Option<String>,
+    allowed_origins: Option<String>,
 ) -> Result<ClientView, AppError> {
     let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
     let input = parse_input(
         &ctx,
-        &name,
-        &client_type,
-        &redirect_uris,
-        &scopes,
-        &audiences,
+        &ClientForm {
+            name,
+            client_type,
+            redirect_uris,
+            scopes,
+            audiences,
+            access_token_ttl,
+            allowed_origins,
+        },
     )?;
     Ok(view(
         crate::oauth::clients::update(&ctx.state.db, &merchant, &client_id, input, ctx.now())

@@ -53,6 +53,14 @@ fn ClientFields(
         .as_ref()
         .map(|c| c.audiences.join("\n"))
         .unwrap_or_default();
+    let ttl = c
+        .as_ref()
+        .map(|c| c.access_token_ttl.to_string())
+        .unwrap_or_default();
+    let origins = c
+        .as_ref()
+        .map(|c| c.allowed_origins.join("\n"))
+        .unwrap_or_default();
     let kind = c.as_ref().map(|c| c.client_type.clone());
     view! {
         <label class="block"><span class="text-sm font-medium">"Name"</span>
@@ -73,7 +81,13 @@ fn ClientFields(
             <input name="scopes" id="scopes-input" value=scopes class=INPUT/>
             <span class="text-xs text-slate-500">{ALL_SCOPES}</span></label>
         <label class="block"><span class="text-sm font-medium">"Allowed audiences (one per line; empty means this server's API)"</span>
-            <textarea name="audiences" id="audiences" rows=2 class=INPUT>{audiences}</textarea></label>
+            <textarea name="audiences" id="audiences" rows=2 class=INPUT>{audiences}</textarea>
+            <span class="text-xs text-slate-500">"Only audiences this server answers to (set by the operator in SUBGATE_API_AUDIENCES)."</span></label>
+        <label class="block"><span class="text-sm font-medium">"Access-token lifetime in seconds (300 to 86400; empty means 3600)"</span>
+            <input name="access_token_ttl" id="access-token-ttl" value=ttl inputmode="numeric" placeholder="3600" class=INPUT/></label>
+        <label class="block"><span class="text-sm font-medium">"Allowed origins for browser calls (CORS; one per line, e.g. https://app.example.com)"</span>
+            <textarea name="allowed_origins" id="allowed-origins" rows=2 class=INPUT>{origins}</textarea>
+            <span class="text-xs text-slate-500">"Pages on these exact origins may call the token endpoint and the API with this client's tokens. Never with cookies."</span></label>
     }
 }
 
@@ -230,8 +244,9 @@ fn Snippets(client: ClientView, endpoints: OAuthEndpoints) -> impl IntoView {
         .cloned()
         .unwrap_or_else(|| "https://your.app/callback".into());
     let id = client.id.clone();
+    let audience = client.audiences.first().cloned().unwrap_or(api_audience);
     let curl = format!(
-        "curl -s -X POST {token_url} \\\n  -u '{id}:YOUR_CLIENT_SECRET' \\\n  -d grant_type=client_credentials \\\n  -d audience={api_audience} \\\n  -d 'scope={}'",
+        "curl -s -X POST {token_url} \\\n  -u '{id}:YOUR_CLIENT_SECRET' \\\n  -d grant_type=client_credentials \\\n  -d audience={audience} \\\n  -d 'scope={}'",
         client.scopes
     );
     let python = format!(
@@ -247,7 +262,7 @@ fn Snippets(client: ClientView, endpoints: OAuthEndpoints) -> impl IntoView {
         scopes = client.scopes
     );
     let js = format!(
-        "// browser: authorization code + PKCE (S256)\nconst b64url = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');\n\
+        "// browser: authorization code + PKCE (S256); add this page's origin under Allowed origins (CORS)\nconst b64url = b => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');\n\
          const verifier = b64url(crypto.getRandomValues(new Uint8Array(32)));\n\
          const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));\n\
          sessionStorage.setItem('pkce_verifier', verifier);\n\

@@ -44,6 +44,10 @@ pub struct Options {
     pub simulator_webhooks: bool,
     /// Per-attempt timeout of the app's Stripe calls.
     pub stripe_timeout: std::time::Duration,
+    /// `SUBGATE_API_AUDIENCES`: audiences the API answers to besides `<public URL>/api`.
+    pub extra_api_audiences: Vec<String>,
+    /// `SUBGATE_SSO_DOMAIN`.
+    pub sso_domain: Option<String>,
 }
 
 impl Default for Options {
@@ -55,6 +59,8 @@ impl Default for Options {
             simulator_signs_with: vec![WEBHOOK_SECRET.into()],
             simulator_webhooks: true,
             stripe_timeout: std::time::Duration::from_secs(2),
+            extra_api_audiences: vec![],
+            sso_domain: None,
         }
     }
 }
@@ -155,6 +161,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         trusted_proxies: options.trusted_proxies,
         data_dir: data_dir.clone(),
         stripe: stripe_config,
+        extra_api_audiences: options.extra_api_audiences,
+        sso_domain: options.sso_domain,
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("subgate")
@@ -415,7 +423,7 @@ impl TestApp {
     pub async fn bearer(&self, scope: &str) -> String {
         use subgate::oauth::clients::{self, ClientInput};
         let merchant_id = self.merchant_id().await;
-        let api = self.state.config.api_audience();
+        let api = self.state.config.api_audiences();
         let input = ClientInput::parse("Backend", "confidential", &[], scope, &[], &api)
             .expect("valid client");
         let (client, secret) = clients::create(
@@ -430,7 +438,7 @@ impl TestApp {
         let res = browser()
             .post(self.url("/o/token/"))
             .basic_auth(&client.id, secret.map(|s| s.0))
-            .form(&[("grant_type", "client_credentials"), ("audience", &api)])
+            .form(&[("grant_type", "client_credentials"), ("audience", &api[0])])
             .send()
             .await
             .expect("token");

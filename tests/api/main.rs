@@ -7,6 +7,7 @@ mod cli;
 mod cluster;
 mod faults;
 mod helpers;
+mod interop;
 mod oauth;
 mod openapi;
 mod payments;

@@ -7,15 +7,17 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use subgate::oauth::clients::{self, ClientInput};
 
-use crate::helpers::{browser, spawn_app, Merchant, TestApp};
+use crate::helpers::{browser, spawn_app, spawn_app_with, Merchant, Options, TestApp};
 
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+/// An audience the operator configures for the API in some tests (`SUBGATE_API_AUDIENCES`).
+const BILLING_API: &str = "https://billing.acme.test";
 
-struct Setup {
-    merchant_id: String,
-    public_id: String,
-    confidential_id: String,
-    secret: String,
+pub(crate) struct Setup {
+    pub merchant_id: String,
+    pub public_id: String,
+    pub confidential_id: String,
+    pub secret: String,
 }
 
 async fn merchant_id(app: &TestApp) -> String {
@@ -32,10 +34,10 @@ async fn merchant_id(app: &TestApp) -> String {
 }
 
 /// A logged-in merchant with one public and one confidential client.
-async fn setup(app: &TestApp) -> Setup {
+pub(crate) async fn setup(app: &TestApp) -> Setup {
     app.sign_up(&Merchant::generate()).await;
     let merchant_id = merchant_id(app).await;
-    let api = app.state.config.api_audience();
+    let api = app.state.config.api_audiences();
     let now = app.clock.now();
     let public =
         ClientInput::parse("CLI", "public", &[REDIRECT.into()], "", &[], &api).expect("valid");
@@ -53,7 +55,8 @@ async fn setup(app: &TestApp) -> Setup {
         "confidential",
         &[REDIRECT.into()],
         "customers:read subscriptions:read",
-        &[api.clone(), "https://billing.acme.test".into()],
+        // every audience the operator configured (see `BILLING_API`)
+        &api,
         &api,
     )
     .expect("valid");
@@ -107,14 +110,14 @@ async fn assert_error_page(res: reqwest::Response, message: &str) {
     assert!(res.text().await.expect("html").contains(message));
 }
 
-fn pkce_pair() -> (String, String) {
+pub(crate) fn pkce_pair() -> (String, String) {
     let verifier = subgate::crypto::random_token(48);
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
 }
 
-fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     url::Url::parse(location)
         .expect("absolute redirect")
         .query_pairs()
@@ -122,7 +125,7 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
-fn authorize_query(client_id: &str, challenge: &str, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_query(client_id: &str, challenge: &str, extra: &[(&str, &str)]) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("response_type", "code")
         .append_pair("client_id", client_id)
@@ -137,7 +140,7 @@ fn authorize_query(client_id: &str, challenge: &str, extra: &[(&str, &str)]) -> 
 }
 
 /// GET the authorize page, press Allow, return the redirect back to the client.
-async fn approve(app: &TestApp, query: &str) -> String {
+pub(crate) async fn approve(app: &TestApp, query: &str) -> String {
     let page = app.get_page(&format!("/o/authorize/?{query}")).await;
     assert_eq!(page.status(), 200, "consent page");
     let html = page.text().await.expect("html");
@@ -164,14 +167,17 @@ async fn approve(app: &TestApp, query: &str) -> String {
         .to_string()
 }
 
-async fn code_for(app: &TestApp, client_id: &str, challenge: &str) -> String {
+pub(crate) async fn code_for(app: &TestApp, client_id: &str, challenge: &str) -> String {
     let back = approve(app, &authorize_query(client_id, challenge, &[])).await;
     let q = query_of(&back);
     assert_eq!(q["state"], "xyz");
     q["code"].clone()
 }
 
-async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {
+pub(crate) async fn token(
+    app: &TestApp,
+    form: &[(&str, &str)],
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let res = browser()
         .post(app.url("/o/token/"))
         .form(form)
@@ -183,7 +189,12 @@ async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value, reqwest::he
     (status, res.json().await.unwrap_or(Value::Null), headers)
 }
 
-async fn exchange(app: &TestApp, client_id: &str, code: &str, verifier: &str) -> (u16, Value) {
+pub(crate) async fn exchange(
+    app: &TestApp,
+    client_id: &str,
+    code: &str,
+    verifier: &str,
+) -> (u16, Value) {
     let (s, b, _) = token(
         app,
         &[
@@ -198,7 +209,7 @@ async fn exchange(app: &TestApp, client_id: &str, code: &str, verifier: &str) ->
     (s, b)
 }
 
-async fn me(app: &TestApp, access_token: &str) -> reqwest::Response {
+pub(crate) async fn me(app: &TestApp, access_token: &str) -> reqwest::Response {
     browser()
         .get(app.url("/api/me"))
         .bearer_auth(access_token)
@@ -207,7 +218,7 @@ async fn me(app: &TestApp, access_token: &str) -> reqwest::Response {
         .expect("me")
 }
 
-async fn client_credentials(
+pub(crate) async fn client_credentials(
     app: &TestApp,
     s: &Setup,
     extra: &[(&str, &str)],
@@ -514,7 +525,11 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_grant() {
 
 #[tokio::test]
 async fn client_credentials_respects_audience_and_scope() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(Options {
+        extra_api_audiences: vec![BILLING_API.into()],
+        ..Options::default()
+    })
+    .await;
     let s = setup(&app).await;
     let (status, body, headers) =
         client_credentials(&app, &s, &[("scope", "customers:read")]).await;
@@ -529,15 +544,14 @@ async fn client_credentials_respects_audience_and_scope() {
         .expect("json");
     assert_eq!(me_body["client"]["id"], s.confidential_id.as_str());
 
-    // another allowed audience: a token the API itself does not accept
-    let (status, other, _) =
-        client_credentials(&app, &s, &[("audience", "https://billing.acme.test")]).await;
+    // another audience the operator configured for the API (as Riverty's): the API accepts it
+    let (status, other, _) = client_credentials(&app, &s, &[("audience", BILLING_API)]).await;
     assert_eq!(status, 200);
     assert_eq!(
         me(&app, other["access_token"].as_str().expect("access"))
             .await
             .status(),
-        401
+        200
     );
 
     let (status, body, _) =
@@ -933,12 +947,17 @@ async fn rotated_signing_keys_keep_verifying_old_tokens() {
     );
     let jwks = fetch_jwks(&app).await;
     assert_eq!(jwks["keys"].as_array().expect("keys").len(), 2);
+    // a client may have day-long tokens: the retired key verifies for the longest lifetime
     app.clock.advance(3601);
+    let jwks = fetch_jwks(&app).await;
+    assert_eq!(jwks["keys"].as_array().expect("keys").len(), 2);
+    app.clock
+        .advance(subgate::oauth::clients::ACCESS_TOKEN_TTL_RANGE.end() - 3600);
     let jwks = fetch_jwks(&app).await;
     assert_eq!(
         jwks["keys"].as_array().expect("keys").len(),
         1,
-        "retired key gone after a token lifetime"
+        "retired key gone after the longest token lifetime"
     );
 }
 

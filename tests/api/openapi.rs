@@ -9,9 +9,11 @@ use crate::helpers::{browser, spawn_app};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "options"];
 /// Paths under these prefixes are the API surface the document must cover.
-const DOCUMENTED_PREFIXES: [&str; 5] = [
+const DOCUMENTED_PREFIXES: [&str; 7] = [
     "/api/",
     "/o/",
+    "/oauth/",
+    "/admin/api/",
     "/.well-known/",
     "/subscription/",
     "/portal/sso/",

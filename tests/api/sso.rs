@@ -8,12 +8,12 @@ use crate::helpers::{browser, connected, demo_customer, error_of, push, spawn_ap
 
 /// A merchant with Stripe connected, subscriber "42" pushed (the demo customer Ada, who has an
 /// active Pro subscription) and single sign-on turned on.
-struct Ready {
-    store: String,
-    secret: String,
+pub(crate) struct Ready {
+    pub store: String,
+    pub secret: String,
 }
 
-async fn ready(app: &TestApp) -> Ready {
+pub(crate) async fn ready(app: &TestApp) -> Ready {
     let c = connected(app).await;
     let ada = demo_customer(app, &c.account, "ada@example.com");
     assert_eq!(push(app, &c.token, "42", &ada).await.status().as_u16(), 201);
@@ -53,7 +53,7 @@ async fn secrets(app: &TestApp) -> (String, Option<String>) {
     )
 }
 
-fn hash(secret: &str, message: &str) -> String {
+pub(crate) fn hash(secret: &str, message: &str) -> String {
     hex::encode(subgate::crypto::hmac_sha256(
         secret.as_bytes(),
         message.as_bytes(),

@@ -72,7 +72,7 @@ pub fn validate_rest(
     params: &AuthorizeParams,
     client: Client,
     redirect_uri: String,
-    api_audience: &str,
+    api_audiences: &[String],
 ) -> Result<AuthorizationRequest, OAuthError> {
     if params.state.as_ref().is_some_and(|s| s.len() > 2000) {
         return Err(OAuthError::InvalidRequest("state is too long.".into()));
@@ -103,7 +103,7 @@ pub fn validate_rest(
     let audience = super::client_credentials::choose_audience(
         &client,
         params.audience.as_deref(),
-        api_audience,
+        api_audiences,
     )?;
     Ok(AuthorizationRequest {
         client,
@@ -188,6 +188,12 @@ pub async fn exchange(
         let verifier = verifier
             .ok_or_else(|| OAuthError::InvalidRequest("code_verifier is required.".into()))?;
         S256Challenge::from_stored(stored.code_challenge.clone()).verify(verifier)?;
+    } else if verifier.is_some() {
+        // RFC 9700 §4.8.2 (PKCE downgrade): a verifier for a code issued without a challenge
+        // means the request was stripped of its challenge on the way to us
+        return Err(invalid(
+            "A code_verifier was sent, but the authorization request had no code_challenge.",
+        ));
     } else if !client.is_confidential() {
         return Err(invalid("PKCE is required for public clients."));
     }
@@ -195,6 +201,6 @@ pub async fn exchange(
         return Err(invalid("The authorization was revoked."));
     }
     tokens
-        .issue(&stored.grant, &stored.grant.scope, true, now)
+        .issue(client, &stored.grant, &stored.grant.scope, true, now)
         .await
 }

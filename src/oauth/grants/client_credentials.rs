@@ -7,23 +7,27 @@ use crate::oauth::tokens::{TokenResponse, TokenService};
 use crate::oauth::OAuthError;
 
 /// The audience a token is for: the one asked for, which the client must be allowed; else this
-/// server's API when allowed, else the client's first audience.
+/// server's default API audience when allowed, else the client's first audience. Either way it
+/// must be one the API answers to now (`api_audiences`, the default first): an audience the
+/// operator has since removed is refused even where a client still lists it.
 pub fn choose_audience(
     client: &Client,
     requested: Option<&str>,
-    api_audience: &str,
+    api_audiences: &[String],
 ) -> Result<String, OAuthError> {
+    let usable =
+        |a: &str| client.audiences.iter().any(|c| c == a) && api_audiences.iter().any(|s| s == a);
     match requested.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(a) if client.audiences.iter().any(|allowed| allowed == a) => Ok(a.to_string()),
+        Some(a) if usable(a) => Ok(a.to_string()),
         Some(_) => Err(OAuthError::InvalidTarget(
             "The client is not allowed that audience.".into(),
         )),
-        None if client.audiences.iter().any(|a| a == api_audience) => Ok(api_audience.to_string()),
-        None => client
-            .audiences
+        None => api_audiences
             .first()
+            .filter(|a| usable(a))
+            .or_else(|| client.audiences.iter().find(|a| usable(a)))
             .cloned()
-            .ok_or_else(|| OAuthError::InvalidTarget("The client has no audience.".into())),
+            .ok_or_else(|| OAuthError::InvalidTarget("The client has no usable audience.".into())),
     }
 }
 
@@ -40,7 +44,7 @@ pub async fn exchange(
         ));
     }
     let scopes = Scopes::grant(scope, &client.scopes)?;
-    let audience = choose_audience(client, audience, &tokens.api_audience)?;
+    let audience = choose_audience(client, audience, &tokens.api_audiences)?;
     // no refresh token: the client can always ask again (RFC 6749 §4.4.3)
     tokens
         .issue_in_new_grant(client, "client_credentials", &scopes, &audience, now)

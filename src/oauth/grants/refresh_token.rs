@@ -37,5 +37,7 @@ pub async fn exchange(
     }
     let granted = Scopes::parse(&grant.scope).map_err(|_| OAuthError::ServerError)?;
     let scopes = Scopes::grant(scope, &granted)?;
-    tokens.issue(&grant, &scopes.to_string(), true, now).await
+    tokens
+        .issue(client, &grant, &scopes.to_string(), true, now)
+        .await
 }
