@@ -13,3 +13,4 @@ mod payments;
 mod process;
 mod security;
 mod sso;
+mod stripe_rules;
