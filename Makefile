@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 ENV := source scripts/env.sh &&
 
-.PHONY: run test bench setup build check fmt lint e2e clean-test-databases
+.PHONY: run test bench setup build check fmt lint e2e clean-test-databases stripe-smoke
 
 ## run: install what is missing, build in release mode, serve on http://127.0.0.1:3000 (SQLite under data/)
 run:
@@ -38,3 +38,7 @@ lint:
 
 clean-test-databases:
 	scripts/test.sh --clean-databases-only
+
+## stripe-smoke: the real Stripe calls once in test mode (STRIPE_SECRET_KEY=sk_test_…, STRIPE_SMOKE_ACCOUNT=acct_…); skipped without them; never part of `make test`
+stripe-smoke:
+	scripts/stripe-smoke.sh

@@ -71,6 +71,17 @@ pub enum Command {
         #[arg(long)]
         no_seed: bool,
     },
+    /// Check the Stripe setup subgate needs (the Connect webhook endpoint, each connected
+    /// account's customer portal); `--fix` applies the fixes offered.
+    Doctor {
+        #[arg(long)]
+        fix: bool,
+    },
+    /// Stripe operations.
+    Stripe {
+        #[command(subcommand)]
+        command: StripeCommand,
+    },
     /// Serve a bare axum "hello" handler on the same runtime and build settings: the ceiling
     /// `make bench` compares every figure to.
     #[command(hide = true)]
@@ -107,6 +118,23 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum StripeCommand {
+    /// Catch the mirror up with Stripe: the events of every connected account since the last
+    /// one applied; `--full` also lists every mirrored customer's subscriptions again.
+    Reconcile {
+        #[arg(long)]
+        full: bool,
+    },
+    /// Every Stripe call subgate makes, once, against Stripe's test mode on a test connected
+    /// account (creates and deletes a customer); prints Stripe's answers. `make stripe-smoke`.
+    Smoke {
+        /// A test-mode account connected to the platform, acct_….
+        #[arg(long, env = "STRIPE_SMOKE_ACCOUNT")]
+        account: String,
+    },
+}
+
 pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     crate::telemetry::init(&cli.settings.log);
     if let Some(Command::BenchHello { addr }) = &cli.command {
@@ -126,7 +154,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         no_seed,
     }) = cli.command
     {
-        use crate::payments::gateways::stripe::simulator::{Simulator, SimulatorConfig};
+        use crate::stripe_simulator::{Simulator, SimulatorConfig};
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let simulator = Simulator::new(SimulatorConfig {
             secret_key,
@@ -156,6 +184,13 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let app = Application::build(config, leptos_options, Clock::system()).await?;
             app.run_until_stopped().await?;
         }
+        Command::Doctor { fix } => crate::payments::commands::doctor(&config, fix).await?,
+        Command::Stripe {
+            command: StripeCommand::Reconcile { full },
+        } => crate::payments::commands::reconcile(&config, full).await?,
+        Command::Stripe {
+            command: StripeCommand::Smoke { account },
+        } => crate::payments::commands::stripe_smoke(&config, &account).await?,
         Command::Migrate => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;

@@ -33,6 +33,8 @@ pub mod startup;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
+pub mod stripe_simulator;
+#[cfg(feature = "ssr")]
 pub mod telemetry;
 
 #[cfg(feature = "hydrate")]

@@ -260,12 +260,15 @@ async fn payload_too_large_as_json(
 /// How long processed webhook events (for de-duplication) and idempotent responses are kept;
 /// Stripe redelivers for up to three days.
 const PAYMENTS_HISTORY_SECS: i64 = 7 * 24 * 3600;
+/// How often the mirror catches up with the gateway's events (missed webhook deliveries).
+const RECONCILE_EVERY_MINUTES: u64 = 15;
 /// How long the SSO tab's login log goes back.
 const SSO_LOG_SECS: i64 = 30 * 24 * 3600;
 
 /// Background chores, on every instance (each is safe to run concurrently): apply webhook
-/// events that were stored but not applied, every minute; hourly, remove expired sessions and
-/// old de-duplication records.
+/// events that were stored but not applied, every minute; catch up with the gateway's events
+/// every 15 minutes (a lease per account); hourly, remove expired sessions and old
+/// de-duplication records.
 fn spawn_maintenance(state: AppState) {
     tokio::spawn(async move {
         let store = DbSessionStore::new(state.db.clone());
@@ -278,6 +281,11 @@ fn spawn_maintenance(state: AppState) {
                 Ok(n) if n > 0 => tracing::info!(events = n, "pending webhook events retried"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "retrying webhook events failed"),
+            }
+            if minutes.is_multiple_of(RECONCILE_EVERY_MINUTES) {
+                if let Err(e) = state.payments.reconcile(now, false).await {
+                    tracing::warn!(error = %e, "reconciling with the payment gateway failed");
+                }
             }
             if minutes.is_multiple_of(60) {
                 match store.delete_expired(now).await {

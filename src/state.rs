@@ -11,9 +11,9 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
-use crate::payments::gateways::stripe::simulator::Simulator;
 use crate::payments::Payments;
 use crate::sso::Sso;
+use crate::stripe_simulator::Simulator;
 
 /// A handle on the one [`Shared`] context: axum clones the state for every extractor and
 /// middleware of every request, so the clone is one reference count (`perf` showed copying

@@ -207,8 +207,24 @@ impl Db {
         .transpose()
     }
 
-    /// Records a (re)connection; a previous revocation is forgotten.
-    pub async fn save_connection(&self, c: &ConnectionRow) -> Result<(), sqlx::Error> {
+    /// Records a (re)connection; a previous revocation is forgotten, and so are the customers
+    /// (with their mirror) pushed from any other account: returns how many.
+    pub async fn save_connection(&self, c: &ConnectionRow) -> Result<u64, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "DELETE FROM subscriptions WHERE merchant_id = $1 AND customer_id IN
+               (SELECT customer_id FROM customers WHERE merchant_id = $1 AND account_id <> $2)",
+        )
+        .bind(&c.merchant_id)
+        .bind(&c.account_id)
+        .execute(&mut *tx)
+        .await?;
+        let forgotten =
+            sqlx::query("DELETE FROM customers WHERE merchant_id = $1 AND account_id <> $2")
+                .bind(&c.merchant_id)
+                .bind(&c.account_id)
+                .execute(&mut *tx)
+                .await?;
         sqlx::query(
             "INSERT INTO gateway_connections (merchant_id, gateway, account_id, livemode, scope, business_name, connected_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -224,9 +240,10 @@ impl Db {
         .bind(&c.scope)
         .bind(&c.business_name)
         .bind(c.connected_at)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(affected(forgotten))
     }
 
     /// Marks the merchant's connection revoked; false when there was no active one.

@@ -82,6 +82,35 @@ pub struct ConnectionView {
     pub webhook_url: String,
     /// With the simulator: the demo customers of the connected account, to try the API with.
     pub demo_customers: Vec<DemoCustomer>,
+    /// How the mirror keeps up with the connected account.
+    pub sync: SyncView,
+}
+
+/// The mirror's catching up with the gateway, for the Connect tab.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncView {
+    /// When the newest event applied (delivered or caught up) happened at the gateway.
+    pub last_event_at: Option<i64>,
+    pub last_event_id: Option<String>,
+    /// When the last reconciliation finished.
+    pub reconciled_at: Option<i64>,
+    /// Missed events and differing subscriptions the last reconciliation found, and repaired.
+    pub drift_found: i64,
+    pub drift_repaired: i64,
+}
+
+/// One check of `subgate doctor`, as the Connect tab shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorCheck {
+    /// `webhook_endpoint`, `webhook_api_version`, `webhook_events`, `webhook_connect`,
+    /// `portal_configuration`.
+    pub id: String,
+    /// `ok`, `unconfirmed` or `failed`.
+    pub status: String,
+    pub message: String,
+    /// The merchant may apply the fix from the tab (their own account's portal configuration;
+    /// the platform's webhook endpoint is the operator's, through `subgate doctor --fix`).
+    pub fixable: bool,
 }
 
 /// A customer of the simulated Stripe account.
@@ -189,9 +218,19 @@ pub struct SubscriptionView {
     #[cfg_attr(feature = "ssr", schema(example = "cus_NffrFeUfNV2Hib"))]
     pub customer_id: String,
     pub status: SubscriptionStatus,
+    /// Stripe's classic-billing flag (deprecated by Stripe since 2025-05-28.basil): in flexible
+    /// billing mode a scheduled cancellation leaves it false. Read `ends_at` instead.
     pub cancel_at_period_end: bool,
+    /// When Stripe will cancel the subscription, if a cancellation is scheduled.
     pub cancel_at: Option<i64>,
+    /// When the cancellation was requested (or the subscription canceled).
     pub canceled_at: Option<i64>,
+    /// When the subscription ends (or ended) instead of renewing; `null` while it renews.
+    /// Always right, whatever the billing mode: `cancel_at` when a cancellation is scheduled
+    /// (flexible billing sets only that), else the period end when `cancel_at_period_end`, else
+    /// for an ended subscription when it was canceled.
+    #[cfg_attr(feature = "ssr", schema(example = 1767000000))]
+    pub ends_at: Option<i64>,
     /// The renewal date: the end of the current billing period.
     #[cfg_attr(feature = "ssr", schema(example = 1767000000))]
     pub current_period_end: Option<i64>,

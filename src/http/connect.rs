@@ -137,10 +137,14 @@ async fn finish(
         .complete_connect(merchant_id, code, &redirect_uri(state), now)
         .await
     {
-        Ok(account) => Ok(format!(
-            "Connected {} ({}).",
+        Ok((account, forgotten)) => Ok(format!(
+            "Connected {} ({}).{}",
             account.business_name.as_deref().unwrap_or("your account"),
-            account.account_id
+            account.account_id,
+            match forgotten {
+                0 => String::new(),
+                n => format!(" The {n} customer(s) pushed from the previous account were forgotten: push them again from this account."),
+            }
         )),
         Err(GatewayError::OAuth { description, .. }) => {
             Err(format!("{name} refused the connection: {description}"))

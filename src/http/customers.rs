@@ -83,6 +83,7 @@ pub fn subscription_view(row: &SubscriptionRow) -> SubscriptionView {
         cancel_at_period_end: s.cancel_at_period_end,
         cancel_at: s.cancel_at,
         canceled_at: s.canceled_at,
+        ends_at: s.ends_at(),
         current_period_end: s.current_period_end,
         trial_end: s.trial_end,
         created: s.created,

@@ -2,6 +2,8 @@
 //! wire formats, signatures, error codes) lives behind [`PaymentGateway`] in
 //! `gateways/<name>/`; the rest of subgate sees only the neutral types below.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
@@ -74,6 +76,46 @@ impl Subscription {
     pub fn renewal_from_items(items: &[SubscriptionItem]) -> Option<i64> {
         items.iter().filter_map(|i| i.current_period_end).min()
     }
+
+    /// When the subscription ends (or ended) instead of renewing; `None` while it renews.
+    /// Stripe's flexible billing mode (the default since API 2025-09-30.clover) schedules a
+    /// cancellation with `cancel_at` alone, leaving `cancel_at_period_end` false; classic
+    /// billing sets both. A subscription that ended without a `cancel_at` ended when canceled.
+    pub fn ends_at(&self) -> Option<i64> {
+        let scheduled = self.cancel_at.or(self
+            .cancel_at_period_end
+            .then_some(self.current_period_end)
+            .flatten());
+        match self.status {
+            SubscriptionStatus::Canceled | SubscriptionStatus::IncompleteExpired => {
+                scheduled.or(self.canceled_at)
+            }
+            _ => scheduled,
+        }
+    }
+
+    /// The products whose names the gateway's copy did not carry.
+    pub fn unnamed_products(&self) -> impl Iterator<Item = &str> {
+        self.items
+            .iter()
+            .filter(|i| i.product_name.is_none())
+            .map(|i| i.product_id.as_str())
+    }
+
+    /// The product names it carries, by product id.
+    pub fn product_names(&self) -> HashMap<String, String> {
+        self.items
+            .iter()
+            .filter_map(|i| Some((i.product_id.clone(), i.product_name.clone()?)))
+            .collect()
+    }
+
+    /// Fills in product names from `names` (product id → name).
+    pub fn name_products(&mut self, names: &HashMap<String, String>) {
+        for item in self.items.iter_mut().filter(|i| i.product_name.is_none()) {
+            item.product_name = names.get(&item.product_id).cloned();
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,6 +123,28 @@ pub struct PortalSession {
     pub url: String,
     /// After this the gateway no longer lets a first visit in.
     pub expires_at: i64,
+}
+
+/// One of the platform's webhook endpoints at the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    /// The API version its events are rendered in (`None`: the account's default).
+    pub api_version: Option<String>,
+    pub enabled_events: Vec<String>,
+    pub enabled: bool,
+    /// The signing secret: only in the answer to its creation.
+    pub secret: Option<String>,
+}
+
+impl WebhookEndpoint {
+    /// Whether it sends events of this type (`*` is every type).
+    pub fn sends(&self, event_type: &str) -> bool {
+        self.enabled_events
+            .iter()
+            .any(|e| e == "*" || e == event_type)
+    }
 }
 
 /// A verified webhook event, reduced to what subgate acts on.
@@ -167,6 +231,8 @@ pub trait PaymentGateway: Send + Sync + 'static {
     fn api_version(&self) -> &'static str;
     /// True when this is subgate's built-in simulator, not the real gateway.
     fn simulated(&self) -> bool;
+    /// The webhook event types the mirror is made of.
+    fn webhook_events(&self) -> &'static [&'static str];
 
     /// Where to send the merchant's browser to connect their account.
     fn connect_url(&self, request: &ConnectRequest<'_>) -> String;
@@ -201,6 +267,30 @@ pub trait PaymentGateway: Send + Sync + 'static {
         customer_id: &str,
         return_url: &str,
     ) -> Result<PortalSession, GatewayError>;
+
+    /// The names of these products (ids the gateway sent without expanding them).
+    async fn product_names(
+        &self,
+        account_id: &str,
+        product_ids: &[&str],
+    ) -> Result<HashMap<String, String>, GatewayError>;
+    /// The account's subscription and deauthorization events created after `after` (unix
+    /// seconds), oldest first, as the bodies [`Self::parse_event`] reads: what webhooks would
+    /// have delivered. The gateway keeps them for a limited time (Stripe: 30 days).
+    async fn events_after(&self, account_id: &str, after: i64)
+        -> Result<Vec<String>, GatewayError>;
+
+    /// Whether customer-portal sessions can be opened on the account (it has a default
+    /// configuration, or one subgate can name).
+    async fn portal_configured(&self, account_id: &str) -> Result<bool, GatewayError>;
+    /// Creates a customer-portal configuration on the account (cancel at period end, invoice
+    /// history, payment methods); returns its id.
+    async fn create_portal_configuration(&self, account_id: &str) -> Result<String, GatewayError>;
+    /// The platform's webhook endpoints.
+    async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, GatewayError>;
+    /// Creates a webhook endpoint for the connected accounts' events subgate needs, in the
+    /// pinned API version. The answer carries the signing secret (shown this once).
+    async fn create_webhook_endpoint(&self, url: &str) -> Result<WebhookEndpoint, GatewayError>;
 
     /// Checks that a webhook delivery really comes from the gateway. `now` is unix seconds.
     fn verify_webhook(

@@ -4,9 +4,12 @@
 //! gateway-neutral: it talks to a [`PaymentGateway`] and never to Stripe directly. Time is a
 //! parameter (`now`, unix seconds).
 
+pub mod commands;
 pub mod customers;
+pub mod doctor;
 pub mod gateway;
 pub mod gateways;
+pub mod reconcile;
 
 use std::sync::Arc;
 
@@ -14,8 +17,8 @@ use axum::http::HeaderMap;
 
 use self::customers::{CustomerId, ReturnUrl, SubscriberId};
 use self::gateway::{
-    ConnectRequest, ConnectedAccount, GatewayError, PaymentGateway, PortalSession, WebhookAction,
-    WebhookError, WebhookEvent,
+    ConnectRequest, ConnectedAccount, GatewayError, PaymentGateway, PortalSession, Subscription,
+    WebhookAction, WebhookError, WebhookEvent,
 };
 use crate::db::payments::{
     ConnectionRow, CustomerRow, SubscriptionRow, UpsertCustomerError, Upserted,
@@ -29,6 +32,9 @@ pub const REVOKED_BY_GATEWAY: &str = "gateway";
 /// A stored webhook event that failed to apply is retried this many times.
 const MAX_EVENT_ATTEMPTS: i64 = 10;
 
+/// Cheap to clone: webhook work that needs the gateway runs on a clone after the delivery was
+/// acknowledged.
+#[derive(Clone)]
 pub struct Payments {
     pub gateway: Arc<dyn PaymentGateway>,
     db: Db,
@@ -60,15 +66,18 @@ impl Payments {
     }
 
     /// Finishes the OAuth round trip: trades the code and records the connected account.
+    /// Customers pushed from another (previously connected) account are forgotten with their
+    /// mirror: their ids mean nothing on this one. Returns how many were.
     pub async fn complete_connect(
         &self,
         merchant_id: &str,
         code: &str,
         redirect_uri: &str,
         now: i64,
-    ) -> Result<ConnectedAccount, GatewayError> {
+    ) -> Result<(ConnectedAccount, u64), GatewayError> {
         let account = self.gateway.exchange_code(code, redirect_uri).await?;
-        self.db
+        let forgotten = self
+            .db
             .save_connection(&ConnectionRow {
                 merchant_id: merchant_id.into(),
                 gateway: self.gateway.name().into(),
@@ -89,8 +98,8 @@ impl Payments {
                     request_id: None,
                 }
             })?;
-        tracing::info!(merchant = %merchant_id, account = %account.account_id, livemode = account.livemode, "payment gateway connected");
-        Ok(account)
+        tracing::info!(merchant = %merchant_id, account = %account.account_id, livemode = account.livemode, forgotten_customers = forgotten, "payment gateway connected");
+        Ok((account, forgotten))
     }
 
     /// Revokes subgate's access at the gateway, then marks the connection revoked.
@@ -127,20 +136,17 @@ impl Payments {
         }
     }
 
-    /// Maps a gateway failure to the API's error; a revoked access also marks the connection.
-    async fn gateway_failed(
-        &self,
-        connection: &ConnectionRow,
-        e: GatewayError,
-        now: i64,
-    ) -> AppError {
+    /// Maps a gateway failure to the API's error. A revoked access also marks revoked the
+    /// connections to the account the call was made on (`account_id`), and only those: a call
+    /// on an account the merchant no longer uses says nothing about their current one.
+    async fn gateway_failed(&self, account_id: &str, e: GatewayError, now: i64) -> AppError {
         if e == GatewayError::AccessRevoked {
-            tracing::warn!(merchant = %connection.merchant_id, account = %connection.account_id, "gateway says access was revoked");
+            tracing::warn!(account = %account_id, "gateway says access was revoked");
             if let Err(db) = self
                 .db
                 .revoke_account_connections(
-                    &connection.gateway,
-                    &connection.account_id,
+                    self.gateway.name(),
+                    account_id,
                     REVOKED_BY_GATEWAY,
                     now,
                 )
@@ -210,7 +216,7 @@ impl Payments {
                     self.gateway.display_name()
                 )))
             }
-            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+            Err(e) => return Err(self.gateway_failed(account, e, now).await),
         };
         let subscriptions = match self
             .gateway
@@ -218,7 +224,7 @@ impl Payments {
             .await
         {
             Ok(s) => s,
-            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+            Err(e) => return Err(self.gateway_failed(account, e, now).await),
         };
         let row = CustomerRow {
             merchant_id: merchant_id.into(),
@@ -313,15 +319,17 @@ impl Payments {
             self.require_active(found.connection)?;
             return Ok((found.customer, found.subscriptions));
         }
-        let customer = self.customer(merchant_id, subscriber_id).await?;
-        let connection = self.active_connection(merchant_id).await?;
+        let (customer, connection) = self
+            .customer_on_connection(merchant_id, subscriber_id)
+            .await?;
+        let account = &connection.account_id;
         let fresh = match self
             .gateway
-            .list_subscriptions(&customer.account_id, &customer.customer_id)
+            .list_subscriptions(account, &customer.customer_id)
             .await
         {
             Ok(s) => s,
-            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+            Err(e) => return Err(self.gateway_failed(account, e, now).await),
         };
         self.db
             .replace_subscriptions(merchant_id, &customer.customer_id, &fresh, now)
@@ -331,6 +339,22 @@ impl Payments {
             .customer_subscriptions(merchant_id, &customer.customer_id)
             .await?;
         Ok((customer, rows))
+    }
+
+    /// The customer and the merchant's active connection, which must be the account the
+    /// customer was pushed from (reconnecting another account forgets the old one's customers;
+    /// this guards the moment in between).
+    async fn customer_on_connection(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+    ) -> Result<(CustomerRow, ConnectionRow), AppError> {
+        let customer = self.customer(merchant_id, subscriber_id).await?;
+        let connection = self.active_connection(merchant_id).await?;
+        if customer.account_id != connection.account_id {
+            return Err(no_customer(subscriber_id));
+        }
+        Ok((customer, connection))
     }
 
     /// One subscription of one of the merchant's customers.
@@ -359,7 +383,7 @@ impl Payments {
         {
             Ok(s) => s,
             Err(GatewayError::NotFound(_)) => return Err(missing()),
-            Err(e) => return Err(self.gateway_failed(&connection, e, now).await),
+            Err(e) => return Err(self.gateway_failed(&connection.account_id, e, now).await),
         };
         // only subscriptions of customers this merchant pushed are theirs to read here
         let owners = self
@@ -390,15 +414,13 @@ impl Payments {
         return_url: &ReturnUrl,
         now: i64,
     ) -> Result<PortalSession, AppError> {
-        let customer = self.customer(merchant_id, subscriber_id).await?;
-        let connection = self.active_connection(merchant_id).await?;
+        let (customer, connection) = self
+            .customer_on_connection(merchant_id, subscriber_id)
+            .await?;
+        let account = &connection.account_id;
         match self
             .gateway
-            .create_portal_session(
-                &customer.account_id,
-                &customer.customer_id,
-                return_url.as_str(),
-            )
+            .create_portal_session(account, &customer.customer_id, return_url.as_str())
             .await
         {
             Ok(s) => Ok(s),
@@ -407,7 +429,7 @@ impl Payments {
                 customer.customer_id,
                 self.gateway.display_name()
             ))),
-            Err(e) => Err(self.gateway_failed(&connection, e, now).await),
+            Err(e) => Err(self.gateway_failed(account, e, now).await),
         }
     }
 
@@ -435,23 +457,43 @@ impl Payments {
             tracing::info!(event = %event.id, "duplicate webhook delivery ignored");
             return Ok(Received::Duplicate(event.id));
         }
-        self.apply_stored(&event, now).await;
+        if matches!(event.action, WebhookAction::SubscriptionRefetch(_)) {
+            // the gateway must be asked: acknowledge now (the event is stored), apply after,
+            // so a slow gateway never holds the delivery past its deadline
+            let payments = self.clone();
+            let deferred = event.clone();
+            tokio::spawn(async move { payments.apply_stored(&deferred, now).await });
+        } else {
+            self.apply_stored(&event, now).await;
+        }
         Ok(Received::Stored {
             id: event.id,
             event_type: event.event_type,
         })
     }
 
-    async fn apply_stored(&self, event: &WebhookEvent, now: i64) {
+    /// Applies one stored event and records the outcome; true when it was applied.
+    async fn apply_stored(&self, event: &WebhookEvent, now: i64) -> bool {
         match self.apply(event, now).await {
             Ok(()) => {
                 if let Err(e) = self.db.webhook_event_processed(&event.id, now).await {
                     tracing::error!(event = %event.id, error = %e, "could not mark the event processed");
                 }
+                if let Some(account) = &event.account_id {
+                    if let Err(e) = self
+                        .db
+                        .note_event_applied(self.gateway.name(), account, event.created, &event.id)
+                        .await
+                    {
+                        tracing::warn!(event = %event.id, error = %e, "could not note the event applied");
+                    }
+                }
+                true
             }
             Err(e) => {
                 tracing::warn!(event = %event.id, error = %e, "applying the event failed; it will be retried");
                 let _ = self.db.webhook_event_failed(&event.id).await;
+                false
             }
         }
     }
@@ -486,16 +528,58 @@ impl Payments {
                 }
             }
         };
-        for merchant in self
+        let merchants = self
             .db
             .merchants_with_customer(gateway, account, &subscription.customer_id)
-            .await?
-        {
+            .await?;
+        for merchant in &merchants {
+            // events carry `price.product` as an id: keep the names the mirror has
+            let mut named = subscription.clone();
+            if let Some(stored) = self.db.subscription(merchant, &named.id).await? {
+                named.name_products(&stored.subscription.product_names());
+            }
             self.db
-                .upsert_subscription(&merchant, &subscription, source_time, now)
+                .upsert_subscription(merchant, &named, source_time, now)
                 .await?;
+            if named.unnamed_products().next().is_some() {
+                let payments = self.clone();
+                let (merchant, account) = (merchant.clone(), account.to_string());
+                tokio::spawn(async move {
+                    payments
+                        .name_later(&merchant, &account, named, source_time, now)
+                        .await
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Asks the gateway for the product names an event did not carry and the mirror did not
+    /// know (a new product), then stores the same state with them.
+    async fn name_later(
+        &self,
+        merchant_id: &str,
+        account_id: &str,
+        mut subscription: Subscription,
+        source_time: i64,
+        now: i64,
+    ) {
+        let ids: Vec<&str> = subscription.unnamed_products().collect();
+        match self.gateway.product_names(account_id, &ids).await {
+            Ok(names) => {
+                subscription.name_products(&names);
+                if let Err(e) = self
+                    .db
+                    .upsert_subscription(merchant_id, &subscription, source_time, now)
+                    .await
+                {
+                    tracing::warn!(subscription = %subscription.id, error = %e, "could not store product names");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(subscription = %subscription.id, error = %e, "product names unavailable; the next reconcile fills them in")
+            }
+        }
     }
 
     /// Applies events that were stored but not applied (the server failed in between).
@@ -510,7 +594,9 @@ impl Payments {
                 continue;
             }
             match self.gateway.parse_event(stored.payload.as_bytes()) {
-                Ok(event) => self.apply_stored(&event, now).await,
+                Ok(event) => {
+                    self.apply_stored(&event, now).await;
+                }
                 Err(e) => {
                     tracing::error!(event = %stored.id, attempts = stored.attempts, error = %e, "stored event no longer parses");
                     let _ = self.db.webhook_event_failed(&stored.id).await;

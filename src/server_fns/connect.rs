@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::dto::payments::ConnectionView;
+use crate::dto::payments::{ConnectionView, DoctorCheck};
 use crate::error::AppError;
 
 #[server(prefix = "/fn", endpoint = "connection_status", input = leptos::server_fn::codec::GetUrl)]
@@ -64,8 +64,9 @@ async fn view(
         last_webhook_at: connection.as_ref().and_then(|c| c.last_webhook_at),
         notice,
         customers: state.db.customer_count(merchant).await?,
-        webhook_url: format!("{}/webhooks/stripe", state.config.public_origin()),
+        webhook_url: webhook_url(state),
         demo_customers,
+        sync: state.payments.sync_view(connection.as_ref()).await?,
     })
 }
 
@@ -89,4 +90,70 @@ pub async fn revoke_connection(csrf_token: String) -> Result<String, AppError> {
     let to = "/dashboard/connect".to_string();
     super::ssr::redirect_plain_form_post(&to);
     Ok(to)
+}
+
+/// `subgate doctor` for the merchant: the platform's webhook endpoint and their own account's
+/// customer-portal configuration.
+#[server(prefix = "/fn", endpoint = "stripe_doctor", input = leptos::server_fn::codec::GetUrl)]
+pub async fn stripe_doctor() -> Result<Vec<DoctorCheck>, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    let account = ctx
+        .state
+        .payments
+        .active_connection(&merchant)
+        .await?
+        .account_id;
+    let checks = ctx
+        .state
+        .payments
+        .doctor(&webhook_url(&ctx.state), Some(vec![account]))
+        .await?;
+    Ok(checks.into_iter().map(doctor_check).collect())
+}
+
+/// Creates a customer-portal configuration on the merchant's connected account; answers where
+/// to go next (the tab, checked again).
+#[server(prefix = "/fn", endpoint = "create_portal_configuration")]
+pub async fn create_portal_configuration(csrf_token: String) -> Result<String, AppError> {
+    let _ = csrf_token;
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    let account_id = ctx
+        .state
+        .payments
+        .active_connection(&merchant)
+        .await?
+        .account_id;
+    let fix = crate::payments::doctor::Fix::CreatePortalConfiguration { account_id };
+    let done = ctx
+        .state
+        .payments
+        .apply_fix(&fix, &webhook_url(&ctx.state))
+        .await?;
+    tracing::info!(merchant = %merchant, "{done}");
+    let to = "/dashboard/connect".to_string();
+    super::ssr::redirect_plain_form_post(&to);
+    Ok(to)
+}
+
+#[cfg(feature = "ssr")]
+fn webhook_url(state: &crate::state::AppState) -> String {
+    format!("{}/webhooks/stripe", state.config.public_origin())
+}
+
+#[cfg(feature = "ssr")]
+fn doctor_check(c: crate::payments::doctor::Check) -> DoctorCheck {
+    use crate::payments::doctor::{Fix, Status};
+    DoctorCheck {
+        id: c.id.into(),
+        status: match c.status {
+            Status::Ok => "ok",
+            Status::Unconfirmed => "unconfirmed",
+            Status::Failed => "failed",
+        }
+        .into(),
+        message: c.message,
+        fixable: matches!(c.fix, Some(Fix::CreatePortalConfiguration { .. })),
+    }
 }

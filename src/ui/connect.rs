@@ -7,7 +7,9 @@ use leptos_meta::Title;
 use super::auth::follow_success;
 use super::components::{format_time, CsrfField, FormError, BUTTON};
 use crate::dto::payments::{ConnectionState, ConnectionView};
-use crate::server_fns::connect::{connection_status, RevokeConnection, StartConnect};
+use crate::server_fns::connect::{
+    connection_status, stripe_doctor, CreatePortalConfiguration, RevokeConnection, StartConnect,
+};
 
 #[component]
 pub fn ConnectTab() -> impl IntoView {
@@ -88,6 +90,7 @@ fn Status(
         }
         ConnectionState::Connected => view! {
             <ConnectedAccount view=view.clone()/>
+            <Doctor/>
             <ActionForm action=revoke attr:id="revoke-form" attr:class="mt-6">
                 <CsrfField/>
                 <button type="submit" id="revoke" class="rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
@@ -124,11 +127,52 @@ fn ConnectedAccount(view: ConnectionView) -> impl IntoView {
             <div class=row><dt class="font-medium">"Mode"</dt><dd class="col-span-2" id="account-mode">{if view.livemode { "Live" } else { "Test" }}</dd></div>
             <div class=row><dt class="font-medium">"Connected since"</dt><dd class="col-span-2" id="connected-at">{view.connected_at.map(format_time).unwrap_or_default()}</dd></div>
             <div class=row><dt class="font-medium">"Last webhook received"</dt><dd class="col-span-2" id="last-webhook">{view.last_webhook_at.map(format_time).unwrap_or_else(|| "never".into())}</dd></div>
+            <div class=row><dt class="font-medium">"Last event applied"</dt><dd class="col-span-2" id="last-event">{view.sync.last_event_at.map(format_time).unwrap_or_else(|| "none yet".into())}</dd></div>
+            <div class=row><dt class="font-medium">"Last reconciled"</dt><dd class="col-span-2" id="last-reconcile">{view.sync.reconciled_at.map(format_time).unwrap_or_else(|| "not yet".into())}
+                <span class="block text-xs text-slate-500" id="drift">{format!("{} missed change(s) found, {} repaired", view.sync.drift_found, view.sync.drift_repaired)}</span></dd></div>
             <div class=row><dt class="font-medium">"Stripe API version"</dt><dd class="col-span-2"><code id="api-version">{view.api_version.clone()}</code></dd></div>
             <div class=row><dt class="font-medium">"Customers pushed"</dt><dd class="col-span-2" id="customer-count">{view.customers}</dd></div>
             <div class=row><dt class="font-medium">"Webhook endpoint"</dt><dd class="col-span-2"><code id="webhook-url" class="text-xs">{view.webhook_url.clone()}</code>
                 <span class="block text-xs text-slate-500">"Register it for Connect events in the Stripe Dashboard: account.application.deauthorized and customer.subscription.created, .updated, .deleted."</span></dd></div>
         </dl>
         {demo}
+    }
+}
+
+/// `subgate doctor`'s checks for this merchant, with the fix they may apply themselves.
+#[component]
+fn Doctor() -> impl IntoView {
+    let fix = ServerAction::<CreatePortalConfiguration>::new();
+    let fix_error = follow_success(fix.value());
+    let checks = Resource::new(|| (), |_| stripe_doctor());
+    view! {
+        <h3 class="mt-8 font-semibold">"Setup check"</h3>
+        <p class="text-sm text-slate-600">"What subgate needs of Stripe, checked now (the operator runs the same with " <code>"subgate doctor"</code> ")."</p>
+        <Suspense fallback=|| view! { <p>"Checking…"</p> }>
+            {move || Suspend::new(async move {
+                match checks.await {
+                    Ok(list) => view! {
+                        <ul id="doctor" class="mt-2 space-y-1 text-sm">
+                            {list.into_iter().map(|c| {
+                                let mark = match c.status.as_str() { "ok" => "✓", "failed" => "✗", _ => "?" };
+                                view! {
+                                    <li data-check=c.id.clone() data-status=c.status.clone()>
+                                        <span class="font-mono">{mark}</span> " " {c.message.clone()}
+                                        {c.fixable.then(|| view! {
+                                            <ActionForm action=fix attr:class="inline">
+                                                <CsrfField/>
+                                                <button type="submit" id="create-portal-configuration" class="ml-2 rounded-md border px-2 text-xs">"Create a portal configuration"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(e) => view! { <p id="doctor-error" role="alert" class="text-sm">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+        <FormError error=fix_error/>
     }
 }

@@ -86,13 +86,11 @@ fn SubscriptionCard(s: SubscriptionView) -> impl IntoView {
     let renewal = s
         .current_period_end
         .or_else(|| s.items.iter().find_map(|i| i.current_period_end));
-    let when = match (s.status.is_current(), s.cancel_at_period_end, renewal) {
-        (true, true, Some(t)) => format!("Ends on {}", format_date(t)),
-        (true, false, Some(t)) => format!("Renews on {}", format_date(t)),
-        (false, _, _) => s
-            .canceled_at
-            .map(|t| format!("Ended on {}", format_date(t)))
-            .unwrap_or_default(),
+    // `ends_at` is right in both of Stripe's billing modes; `cancel_at_period_end` is not
+    let when = match (s.status.is_current(), s.ends_at, renewal) {
+        (true, Some(t), _) => format!("Ends on {}", format_date(t)),
+        (true, None, Some(t)) => format!("Renews on {}", format_date(t)),
+        (false, Some(t), _) => format!("Ended on {}", format_date(t)),
         _ => String::new(),
     };
     let trial = s

@@ -11,8 +11,8 @@ use sqlx::{Connection, Executor};
 use subgate::clock::Clock;
 use subgate::config::{Config, Environment, StripeConfig};
 use subgate::crypto::SecretKey;
-use subgate::payments::gateways::stripe::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use subgate::startup::Application;
+use subgate::stripe_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use tokio::net::TcpListener;
 
 /// The platform credentials the test apps and their Stripe simulators share.
@@ -185,6 +185,17 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         db,
         state,
         stripe,
+    }
+}
+
+/// A request the product made that Stripe would refuse fails the test that made it (tests
+/// that break a rule on purpose take the violations first).
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let violations = self.stripe.simulator.violations();
+        if !violations.is_empty() && !std::thread::panicking() {
+            panic!("requests Stripe would refuse: {violations:#?}");
+        }
     }
 }
 

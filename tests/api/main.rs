@@ -12,5 +12,7 @@ mod oauth;
 mod openapi;
 mod payments;
 mod process;
+mod reconcile;
 mod security;
 mod sso;
+mod stripe_rules;

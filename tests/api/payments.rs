@@ -16,7 +16,7 @@ async fn json_of(res: reqwest::Response) -> (u16, Value) {
 }
 
 /// Sends a webhook delivery the way Stripe does.
-async fn deliver(app: &TestApp, body: &str, signature: &str) -> reqwest::Response {
+pub(crate) async fn deliver(app: &TestApp, body: &str, signature: &str) -> reqwest::Response {
     browser()
         .post(app.url("/webhooks/stripe"))
         .header("content-type", "application/json; charset=utf-8")
@@ -27,7 +27,7 @@ async fn deliver(app: &TestApp, body: &str, signature: &str) -> reqwest::Respons
         .expect("deliver")
 }
 
-fn sign(secret: &str, t: i64, body: &str) -> String {
+pub(crate) fn sign(secret: &str, t: i64, body: &str) -> String {
     hex::encode(hmac_sha256(
         secret.as_bytes(),
         format!("{t}.{body}").as_bytes(),
@@ -35,7 +35,7 @@ fn sign(secret: &str, t: i64, body: &str) -> String {
 }
 
 /// A subscription as Stripe's API returns it (from the simulator, over HTTP).
-async fn stripe_subscription(app: &TestApp, account: &str, id: &str) -> Value {
+pub(crate) async fn stripe_subscription(app: &TestApp, account: &str, id: &str) -> Value {
     browser()
         .get(format!(
             "{}/v1/subscriptions/{id}?expand[]=items.data.price.product",
@@ -1135,7 +1135,7 @@ async fn stripe_failures_map_to_clear_json_errors_never_500() {
     // a failing Stripe: 502 with Stripe's request id (retries exhausted)
     app.stripe
         .simulator
-        .set_faults(subgate::payments::gateways::stripe::simulator::Faults {
+        .set_faults(subgate::stripe_simulator::Faults {
             fail_next: 10,
             fail_status: 500,
             ..Default::default()
@@ -1152,7 +1152,7 @@ async fn stripe_failures_map_to_clear_json_errors_never_500() {
     // rate limits are retried with backoff and then succeed
     app.stripe
         .simulator
-        .set_faults(subgate::payments::gateways::stripe::simulator::Faults {
+        .set_faults(subgate::stripe_simulator::Faults {
             rate_limit_next: 2,
             ..Default::default()
         });
@@ -1170,7 +1170,7 @@ async fn stripe_failures_map_to_clear_json_errors_never_500() {
     // a slow Stripe: 504 within the deadline (2 s per attempt in tests)
     app.stripe
         .simulator
-        .set_faults(subgate::payments::gateways::stripe::simulator::Faults {
+        .set_faults(subgate::stripe_simulator::Faults {
             latency_ms: 10_000,
             ..Default::default()
         });

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 use url::Url;
 
-use self::stripe::simulator::{Simulator, SimulatorConfig};
 use self::stripe::{StripeGateway, StripeSettings};
 use super::gateway::{GatewayError, PaymentGateway};
 use crate::clock::Clock;
 use crate::config::{Config, StripeMode};
+use crate::stripe_simulator::{Simulator, SimulatorConfig};
 
 /// Where the embedded Stripe simulator is mounted on this server.
 pub const SIMULATOR_PATH: &str = "/_stripe";
@@ -32,22 +32,13 @@ pub struct Built {
 pub fn build(config: &Config, local_origin: &str, clock: Clock) -> Result<Built, GatewayError> {
     let stripe = &config.stripe;
     match &stripe.mode {
-        StripeMode::Platform {
-            secret_key,
-            client_id,
-        } => {
-            let gateway = StripeGateway::new(StripeSettings {
-                secret_key: secret_key.clone(),
-                client_id: client_id.clone(),
-                api_base: stripe.api_base.clone(),
-                connect_base: stripe.connect_base.clone(),
-                authorize_base: stripe.connect_base.clone(),
-                webhook_secrets: stripe.webhook_secrets.clone(),
-                timeout: stripe.timeout,
-                simulated: false,
+        StripeMode::Platform { .. } => {
+            let settings = stripe_settings(config).ok_or_else(|| GatewayError::Unavailable {
+                message: "no Stripe keys".into(),
+                request_id: None,
             })?;
             Ok(Built {
-                gateway: Arc::new(gateway),
+                gateway: Arc::new(StripeGateway::new(settings)?),
                 simulator: None,
             })
         }
@@ -89,6 +80,28 @@ pub fn build(config: &Config, local_origin: &str, clock: Clock) -> Result<Built,
             })
         }
     }
+}
+
+/// The settings of the real Stripe platform the configuration names (`None`: simulated).
+pub fn stripe_settings(config: &Config) -> Option<StripeSettings> {
+    let stripe = &config.stripe;
+    let StripeMode::Platform {
+        secret_key,
+        client_id,
+    } = &stripe.mode
+    else {
+        return None;
+    };
+    Some(StripeSettings {
+        secret_key: secret_key.clone(),
+        client_id: client_id.clone(),
+        api_base: stripe.api_base.clone(),
+        connect_base: stripe.connect_base.clone(),
+        authorize_base: stripe.connect_base.clone(),
+        webhook_secrets: stripe.webhook_secrets.clone(),
+        timeout: stripe.timeout,
+        simulated: false,
+    })
 }
 
 /// The embedded simulator's webhook secret, stable across restarts of this server.

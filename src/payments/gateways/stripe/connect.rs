@@ -106,6 +106,9 @@ impl ConnectClient {
             .oauth
             .authorize_url(move || CsrfToken::new(state))
             .add_scope(Scope::new("read_write".into()))
+            // Stripe shows read_write a sign-up form unless told otherwise; merchants connect
+            // the account they have
+            .add_extra_param("stripe_landing", "login")
             .add_extra_param("stripe_user[email]", request.email)
             .add_extra_param("stripe_user[business_name]", request.business_name);
         if let Ok(redirect) = RedirectUrl::new(request.redirect_uri.into()) {

@@ -5,12 +5,15 @@
 //! a whole call has a deadline, so a slow Stripe never holds a request for long.
 
 pub mod connect;
-pub mod simulator;
+mod raw;
+pub mod smoke;
 pub mod transformers;
 pub mod webhook;
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
@@ -28,7 +31,7 @@ use self::connect::ConnectClient;
 use self::transformers::{gateway_error, LIST_EXPAND, RETRIEVE_EXPAND};
 use crate::payments::gateway::{
     ConnectRequest, ConnectedAccount, Customer, GatewayError, PaymentGateway, PortalSession,
-    Subscription, WebhookError, WebhookEvent,
+    Subscription, WebhookEndpoint, WebhookError, WebhookEvent,
 };
 
 /// Attempts per request (the first plus retries) for rate limits and transient failures.
@@ -39,6 +42,18 @@ pub const CUSTOMER_PORTAL_ORIGIN: &str = "https://billing.stripe.com";
 const PORTAL_SESSION_TTL: i64 = 300;
 /// The most subscriptions one customer's list reads (pages of 100).
 const MAX_SUBSCRIPTIONS: usize = 1000;
+/// The most events one catch-up reads for one account.
+const MAX_EVENTS: usize = 10_000;
+/// A product's name is asked of Stripe again after this long (renamed products follow).
+const PRODUCT_NAME_TTL: Duration = Duration::from_secs(3600);
+/// The events the mirror is made of: what a Connect webhook endpoint must send, and what a
+/// catch-up reads from `/v1/events`.
+pub const EVENTS: [&str; 4] = [
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "account.application.deauthorized",
+];
 
 /// Everything the Stripe gateway needs.
 pub struct StripeSettings {
@@ -62,6 +77,9 @@ pub struct StripeGateway {
     simulated: bool,
     /// No call, retries included, takes longer than this.
     deadline: Duration,
+    /// Product names by (account, product id): a list expands prices only (Stripe allows four
+    /// levels, `data.items.data.price.product` is five), so names come from here.
+    product_names: Mutex<HashMap<(String, String), (String, Instant)>>,
 }
 
 impl StripeGateway {
@@ -97,6 +115,7 @@ impl StripeGateway {
             simulated: settings.simulated,
             // three attempts and the backoff between them (1 s, 2 s), bounded
             deadline: settings.timeout * 2 + Duration::from_secs(4),
+            product_names: Mutex::new(HashMap::new()),
         })
     }
 
@@ -181,6 +200,10 @@ impl PaymentGateway for StripeGateway {
         self.simulated
     }
 
+    fn webhook_events(&self) -> &'static [&'static str] {
+        &EVENTS
+    }
+
     fn connect_url(&self, request: &ConnectRequest<'_>) -> String {
         self.connect.authorize_url(request)
     }
@@ -245,6 +268,7 @@ impl PaymentGateway for StripeGateway {
                 _ => break,
             }
         }
+        self.name_products(account_id, &mut all).await?;
         Ok(all)
     }
 
@@ -256,7 +280,10 @@ impl PaymentGateway for StripeGateway {
         valid_id(subscription_id, "sub_")?;
         let request =
             RetrieveSubscription::new(subscription_id).expand(vec![RETRIEVE_EXPAND.to_string()]);
-        Ok(Subscription::from(&self.send(account_id, request).await?))
+        let mut subscription = [Subscription::from(&self.send(account_id, request).await?)];
+        self.name_products(account_id, &mut subscription).await?;
+        let [subscription] = subscription;
+        Ok(subscription)
     }
 
     async fn create_portal_session(
@@ -269,11 +296,124 @@ impl PaymentGateway for StripeGateway {
         let request = CreateBillingPortalSession::new()
             .customer(customer_id)
             .return_url(return_url);
-        let session = self.send(account_id, request).await?;
+        let session = match self.send(account_id, request.clone()).await {
+            Ok(session) => session,
+            // Stripe answers a missing default configuration with a bare 400
+            // invalid_request_error (no code, no param, only prose): ask Stripe which
+            // configurations the account has rather than read the prose
+            Err(refused @ GatewayError::Rejected { .. }) => {
+                let usable = self.portal_configuration(account_id).await?;
+                match usable {
+                    PortalConfiguration::Default => return Err(refused),
+                    PortalConfiguration::Other(id) => {
+                        self.send(account_id, request.configuration(id)).await?
+                    }
+                    PortalConfiguration::None => {
+                        return Err(GatewayError::PortalNotConfigured(
+                            "The connected account has no customer portal configuration.".into(),
+                        ))
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        };
         Ok(PortalSession {
             url: session.url,
             expires_at: session.created + PORTAL_SESSION_TTL,
         })
+    }
+
+    async fn product_names(
+        &self,
+        account_id: &str,
+        product_ids: &[&str],
+    ) -> Result<HashMap<String, String>, GatewayError> {
+        let mut names = HashMap::new();
+        for id in product_ids {
+            if names.contains_key(*id) {
+                continue;
+            }
+            if let Some(name) = self.cached_product_name(account_id, id) {
+                names.insert(id.to_string(), name);
+                continue;
+            }
+            valid_id(id, "prod_")?;
+            match self
+                .get_json(Some(account_id), &format!("/products/{id}"), &[])
+                .await
+            {
+                Ok(product) => {
+                    if let Some(name) = product["name"].as_str() {
+                        self.cache_product_name(account_id, id, name);
+                        names.insert(id.to_string(), name.to_string());
+                    }
+                }
+                // a deleted product keeps its id in the subscription: no name to show
+                Err(GatewayError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(names)
+    }
+
+    async fn events_after(
+        &self,
+        account_id: &str,
+        after: i64,
+    ) -> Result<Vec<String>, GatewayError> {
+        let mut params: Vec<(&str, String)> =
+            EVENTS.iter().map(|t| ("types[]", t.to_string())).collect();
+        params.push(("created[gt]", after.to_string()));
+        let mut events = self
+            .list_all(Some(account_id), "/events", &params, MAX_EVENTS)
+            .await?;
+        // Stripe lists newest first; the mirror applies them in the order they happened
+        events.reverse();
+        Ok(events.iter().map(|e| e.to_string()).collect())
+    }
+
+    async fn portal_configured(&self, account_id: &str) -> Result<bool, GatewayError> {
+        Ok(self.portal_configuration(account_id).await? != PortalConfiguration::None)
+    }
+
+    async fn create_portal_configuration(&self, account_id: &str) -> Result<String, GatewayError> {
+        let yes = || "true".to_string();
+        let params = [
+            ("features[customer_update][enabled]", yes()),
+            (
+                "features[customer_update][allowed_updates][]",
+                "email".into(),
+            ),
+            ("features[invoice_history][enabled]", yes()),
+            ("features[payment_method_update][enabled]", yes()),
+            ("features[subscription_cancel][enabled]", yes()),
+            (
+                "features[subscription_cancel][mode]",
+                "at_period_end".into(),
+            ),
+            ("metadata[created_by]", "subgate".into()),
+        ];
+        let created = self
+            .post_json(Some(account_id), "/billing_portal/configurations", &params)
+            .await?;
+        Ok(created["id"].as_str().unwrap_or_default().to_string())
+    }
+
+    async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, GatewayError> {
+        let all = self.list_all(None, "/webhook_endpoints", &[], 1000).await?;
+        Ok(all.iter().map(transformers::webhook_endpoint).collect())
+    }
+
+    async fn create_webhook_endpoint(&self, url: &str) -> Result<WebhookEndpoint, GatewayError> {
+        let mut params: Vec<(&str, String)> = vec![
+            ("url", url.to_string()),
+            ("connect", "true".into()),
+            ("api_version", self.api_version().to_string()),
+            ("description", "subgate: the subscription mirror".into()),
+        ];
+        params.extend(EVENTS.iter().map(|e| ("enabled_events[]", e.to_string())));
+        let created = self.post_json(None, "/webhook_endpoints", &params).await?;
+        Ok(transformers::webhook_endpoint(&created))
     }
 
     fn verify_webhook(
@@ -294,7 +434,89 @@ impl PaymentGateway for StripeGateway {
     }
 }
 
+/// Which customer-portal configuration a session can use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PortalConfiguration {
+    /// The account's default (saved in the Dashboard): sessions need no `configuration`.
+    Default,
+    /// No default, but an active one made through the API (by subgate's doctor, say).
+    Other(String),
+    None,
+}
+
 impl StripeGateway {
+    async fn portal_configuration(
+        &self,
+        account_id: &str,
+    ) -> Result<PortalConfiguration, GatewayError> {
+        let active = self
+            .list_all(
+                Some(account_id),
+                "/billing_portal/configurations",
+                &[("active", "true".into())],
+                100,
+            )
+            .await?;
+        if active.iter().any(|c| c["is_default"] == true) {
+            return Ok(PortalConfiguration::Default);
+        }
+        // subgate's own first, then any other
+        let ours = active
+            .iter()
+            .find(|c| c["metadata"]["created_by"] == "subgate")
+            .or(active.first());
+        Ok(match ours.and_then(|c| c["id"].as_str()) {
+            Some(id) => PortalConfiguration::Other(id.to_string()),
+            None => PortalConfiguration::None,
+        })
+    }
+
+    fn cached_product_name(&self, account_id: &str, product_id: &str) -> Option<String> {
+        let cache = self
+            .product_names
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .get(&(account_id.to_string(), product_id.to_string()))
+            .filter(|(_, at)| at.elapsed() < PRODUCT_NAME_TTL)
+            .map(|(name, _)| name.clone())
+    }
+
+    fn cache_product_name(&self, account_id: &str, product_id: &str, name: &str) {
+        let mut cache = self
+            .product_names
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() > 10_000 {
+            cache.retain(|_, (_, at)| at.elapsed() < PRODUCT_NAME_TTL);
+        }
+        cache.insert(
+            (account_id.to_string(), product_id.to_string()),
+            (name.to_string(), Instant::now()),
+        );
+    }
+
+    /// Fills in the product names Stripe's answer carried as ids.
+    async fn name_products(
+        &self,
+        account_id: &str,
+        subscriptions: &mut [Subscription],
+    ) -> Result<(), GatewayError> {
+        let mut ids: Vec<String> = subscriptions
+            .iter()
+            .flat_map(Subscription::unnamed_products)
+            .map(String::from)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let names = self.product_names(account_id, &ids).await?;
+        for s in subscriptions {
+            s.name_products(&names);
+        }
+        Ok(())
+    }
+
     async fn within_deadline_plain<T>(
         &self,
         call: impl Future<Output = Result<T, GatewayError>>,

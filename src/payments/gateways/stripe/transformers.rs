@@ -6,12 +6,14 @@ use stripe_shared::{ApiErrorsCode, Price, SubscriptionItem as StripeItem};
 use stripe_types::Expandable;
 
 use crate::payments::gateway::{
-    Customer, GatewayError, Subscription, SubscriptionItem, SubscriptionStatus,
+    Customer, GatewayError, Subscription, SubscriptionItem, SubscriptionStatus, WebhookEndpoint,
 };
 
-/// The expansion that brings product names into a subscription list (Stripe's maximum depth).
-pub const LIST_EXPAND: &str = "data.items.data.price.product";
-pub const RETRIEVE_EXPAND: &str = "items.data.price.product";
+/// The expansion that brings prices into a subscription list. Stripe expands at most four
+/// levels and `data.` counts: `data.items.data.price.product` is refused with a 400, so
+/// product names come from `/v1/products/{id}` (cached) instead.
+pub const LIST_EXPAND: &str = "data.items.data.price";
+pub const RETRIEVE_EXPAND: &str = "items.data.price";
 
 impl From<&stripe_shared::Customer> for Customer {
     fn from(c: &stripe_shared::Customer) -> Self {
@@ -85,9 +87,20 @@ pub fn request_id_from_log_url(url: &str) -> Option<String> {
     (last.starts_with("req_") && last.len() < 100).then(|| last.to_string())
 }
 
-/// Stripe says this when the connected account has no customer portal settings saved.
-fn is_missing_portal_configuration(message: &str) -> bool {
-    message.contains("No configuration provided") || message.contains("default configuration")
+/// A webhook endpoint object (`/v1/webhook_endpoints`).
+pub fn webhook_endpoint(e: &serde_json::Value) -> WebhookEndpoint {
+    let text = |v: &serde_json::Value| v.as_str().map(String::from);
+    WebhookEndpoint {
+        id: text(&e["id"]).unwrap_or_default(),
+        url: text(&e["url"]).unwrap_or_default(),
+        api_version: text(&e["api_version"]),
+        enabled_events: e["enabled_events"]
+            .as_array()
+            .map(|a| a.iter().filter_map(text).collect())
+            .unwrap_or_default(),
+        enabled: e["status"] == "enabled",
+        secret: text(&e["secret"]),
+    }
 }
 
 pub fn gateway_error(e: StripeError) -> GatewayError {
@@ -121,9 +134,6 @@ pub fn gateway_error(e: StripeError) -> GatewayError {
                 }
                 400 if matches!(code, Some(ApiErrorsCode::ResourceMissing)) => {
                     GatewayError::NotFound(message)
-                }
-                400 if is_missing_portal_configuration(&message) => {
-                    GatewayError::PortalNotConfigured(message)
                 }
                 400 | 409 | 422 => GatewayError::Rejected {
                     message,

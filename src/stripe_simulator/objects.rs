@@ -157,6 +157,9 @@ pub fn subscription(
             "status": if trial_end.is_some() { "trialing" } else { "active" },
             "trial_start": trial_end.map(|_| start), "trial_end": trial_end,
             "cancel_at_period_end": false, "cancel_at": null, "canceled_at": null, "ended_at": null,
+            // new subscriptions default to flexible billing since 2025-09-30.clover
+            "billing_mode": { "type": "flexible", "flexible": { "proration_discounts": "included" },
+                              "updated_at": start },
             "currency": price["currency"], "livemode": false, "metadata": {}, "latest_invoice": null,
             "next_pending_invoice_item_invoice": null, "schedule": null, "test_clock": null,
             "items": { "object": "list", "data": [item], "has_more": false, "total_count": 1,
@@ -186,6 +189,22 @@ pub fn portal_session(customer_id: &str, return_url: Option<&str>, url: &str, no
         }),
     );
     b
+}
+
+/// A customer-portal configuration: the account's default (saved in the Dashboard) or one
+/// made through the API (never the default).
+pub fn portal_configuration(is_default: bool, metadata: &[(String, String)], now: i64) -> Value {
+    let mut c = template("billing_portal.configuration");
+    let metadata: Map<String, Value> = metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    set(
+        &mut c,
+        json!({ "id": new_id("bpc", 24), "is_default": is_default, "active": true,
+                "livemode": false, "created": now, "updated": now, "metadata": metadata }),
+    );
+    c
 }
 
 pub fn account(id: &str, business_name: &str, email: &str, created: i64) -> Value {
@@ -249,4 +268,31 @@ pub fn expand_products(
             }
         }
     }
+}
+
+/// The first API version whose subscriptions carry their periods on the items only.
+const ITEM_PERIODS_SINCE: &str = "2025-03-31";
+
+/// The event as an endpoint pinned to `version` receives it: before 2025-03-31.basil a
+/// subscription's period was on the subscription itself, not on its items.
+pub fn event_in_version(event: &Value, version: &str) -> Value {
+    let mut e = event.clone();
+    e["api_version"] = json!(version);
+    let object = &mut e["data"]["object"];
+    if version < ITEM_PERIODS_SINCE && object["object"] == "subscription" {
+        let start = object["items"]["data"][0]["current_period_start"].clone();
+        let end = current_period_end(object);
+        object["current_period_start"] = start;
+        object["current_period_end"] = json!(end);
+        if let Some(items) = object["items"]["data"].as_array_mut() {
+            for item in items.iter_mut().filter_map(Value::as_object_mut) {
+                item.remove("current_period_start");
+                item.remove("current_period_end");
+            }
+        }
+        if let Some(o) = object.as_object_mut() {
+            o.remove("billing_mode");
+        }
+    }
+    e
 }

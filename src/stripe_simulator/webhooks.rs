@@ -23,7 +23,14 @@ pub fn signature_header(secrets: &[String], body: &str, now: i64) -> String {
     header
 }
 
-pub async fn deliver(sim: Simulator, mut inbox: mpsc::UnboundedReceiver<Value>) {
+/// One event on its way to one endpoint.
+pub struct Delivery {
+    pub url: String,
+    pub secrets: Vec<String>,
+    pub event: Value,
+}
+
+pub async fn deliver(sim: Simulator, mut inbox: mpsc::UnboundedReceiver<Delivery>) {
     let client = match reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
@@ -36,10 +43,12 @@ pub async fn deliver(sim: Simulator, mut inbox: mpsc::UnboundedReceiver<Value>) 
             return;
         }
     };
-    let Some(url) = sim.config().webhook_url.clone() else {
-        return;
-    };
-    while let Some(event) = inbox.recv().await {
+    while let Some(Delivery {
+        url,
+        secrets,
+        event,
+    }) = inbox.recv().await
+    {
         let id = event["id"].as_str().unwrap_or_default().to_string();
         let body = event.to_string();
         let mut status = None;
@@ -53,7 +62,7 @@ pub async fn deliver(sim: Simulator, mut inbox: mpsc::UnboundedReceiver<Value>) 
                 tokio::time::sleep(*pause).await;
             }
             attempts += 1;
-            let signature = signature_header(&sim.config().webhook_secrets, &body, sim.now());
+            let signature = signature_header(&secrets, &body, sim.now());
             match client
                 .post(&url)
                 .header("content-type", "application/json; charset=utf-8")

@@ -16,6 +16,88 @@ pub struct State {
     pub codes: HashMap<String, PendingCode>,
     /// Portal sessions by the secret in their URL.
     pub portal_sessions: HashMap<String, PortalSession>,
+    /// The platform's webhook endpoints.
+    #[serde(default)]
+    pub webhook_endpoints: Vec<WebhookEndpoint>,
+    /// Answers of POSTs by `"{account} {Idempotency-Key}"`.
+    #[serde(default)]
+    pub idempotency: HashMap<String, IdempotentAnswer>,
+}
+
+/// The first answer to an idempotent request, replayed to the same request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdempotentAnswer {
+    pub fingerprint: String,
+    pub status: u16,
+    pub body: String,
+    pub created: i64,
+}
+
+/// A webhook endpoint of the platform.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    /// Events are rendered in this version for this endpoint.
+    pub api_version: String,
+    pub enabled_events: Vec<String>,
+    /// Receives the connected accounts' events (not shown in Stripe's object).
+    pub connect: bool,
+    pub enabled: bool,
+    /// The signing secret (the first one is what Stripe shows at creation).
+    pub secret: String,
+    /// Every secret deliveries are signed with (several while rolling).
+    pub secrets: Vec<String>,
+    pub created: i64,
+}
+
+impl WebhookEndpoint {
+    pub fn new(
+        url: &str,
+        api_version: &str,
+        enabled_events: Vec<String>,
+        connect: bool,
+        now: i64,
+    ) -> Self {
+        let secret = objects::new_id("whsec", 32);
+        Self {
+            id: objects::new_id("we", 24),
+            url: url.into(),
+            api_version: api_version.into(),
+            enabled_events,
+            connect,
+            enabled: true,
+            secrets: vec![secret.clone()],
+            secret,
+            created: now,
+        }
+    }
+
+    /// Stripe's object (without the secret, which only the creation's answer shows).
+    pub fn object(&self) -> Value {
+        let mut e = objects::template("webhook_endpoint");
+        for (k, v) in [
+            ("id", json!(self.id)),
+            ("url", json!(self.url)),
+            ("api_version", json!(self.api_version)),
+            ("enabled_events", json!(self.enabled_events)),
+            (
+                "status",
+                json!(if self.enabled { "enabled" } else { "disabled" }),
+            ),
+            ("created", json!(self.created)),
+            ("description", Value::Null),
+            ("livemode", json!(false)),
+        ] {
+            e[k] = v;
+        }
+        e
+    }
+
+    /// Whether an event of this type on a connected account is sent here.
+    pub fn receives(&self, kind: &str) -> bool {
+        self.enabled && self.connect && self.enabled_events.iter().any(|e| e == "*" || e == kind)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,6 +113,12 @@ pub struct Account {
     pub products: BTreeMap<String, Value>,
     pub prices: BTreeMap<String, Value>,
     pub subscriptions: BTreeMap<String, Value>,
+    /// Portal configurations made through the API (never the default).
+    #[serde(default)]
+    pub api_portal_configurations: Vec<Value>,
+    /// Every event of the account, oldest first, for `GET /v1/events`.
+    #[serde(default)]
+    pub events: Vec<Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,7 +154,36 @@ impl Account {
             products: BTreeMap::new(),
             prices: BTreeMap::new(),
             subscriptions: BTreeMap::new(),
+            api_portal_configurations: Vec::new(),
+            events: Vec::new(),
         }
+    }
+
+    /// The default configuration (saved in the Dashboard) when there is one, then the API's.
+    pub fn portal_configurations(&self, now: i64) -> Vec<Value> {
+        let mut all = Vec::new();
+        if self.portal_configured {
+            let mut default = objects::portal_configuration(true, &[], self.created.min(now));
+            default["id"] = json!(format!("bpc_default{}", self.id.trim_start_matches("acct")));
+            all.push(default);
+        }
+        all.extend(self.api_portal_configurations.iter().cloned());
+        all
+    }
+
+    /// Keeps an event for `GET /v1/events` (which reaches back 30 days).
+    pub fn record_event(&mut self, event: Value, now: i64) {
+        self.events.push(event);
+        let horizon = now - super::api::EVENTS_RETENTION;
+        self.events
+            .retain(|e| e["created"].as_i64().unwrap_or_default() >= horizon);
+    }
+
+    /// Flexible billing mode (the default for new subscriptions since 2025-09-30.clover).
+    pub fn is_flexible(&self, id: &str) -> bool {
+        self.subscriptions
+            .get(id)
+            .is_some_and(|s| s["billing_mode"]["type"] == "flexible")
     }
 
     pub fn add_customer(&mut self, email: &str, name: &str, now: i64) -> String {
@@ -164,6 +281,51 @@ impl Account {
             object,
             Some(before),
         ))
+    }
+
+    /// Cancels at a moment (`Some`) or not at all (`None`): flexible billing's way, which
+    /// leaves `cancel_at_period_end` false.
+    pub fn set_cancel_at(&mut self, id: &str, at: Option<i64>) -> Result<Change, String> {
+        let s = self
+            .subscriptions
+            .get_mut(id)
+            .ok_or_else(|| format!("No such subscription: '{id}'"))?;
+        if s["status"] == "canceled" {
+            return Err("A canceled subscription can only update its metadata.".into());
+        }
+        let before = json!({ "cancel_at_period_end": s["cancel_at_period_end"], "cancel_at": s["cancel_at"] });
+        s["cancel_at"] = json!(at);
+        s["cancel_at_period_end"] = json!(false);
+        let object = self.render_subscription(id, false).unwrap_or(Value::Null);
+        Ok((
+            "customer.subscription.updated",
+            self.id.clone(),
+            object,
+            Some(before),
+        ))
+    }
+
+    /// What the customer portal's "Cancel plan" does: at the end of the period, through
+    /// `cancel_at` in flexible billing mode, through `cancel_at_period_end` in classic.
+    pub fn portal_cancel(&mut self, id: &str) -> Result<Change, String> {
+        if self.is_flexible(id) {
+            let end = self
+                .subscriptions
+                .get(id)
+                .and_then(objects::current_period_end);
+            self.set_cancel_at(id, end)
+        } else {
+            self.set_cancel_at_period_end(id, true)
+        }
+    }
+
+    /// The portal's "Renew plan".
+    pub fn portal_renew(&mut self, id: &str) -> Result<Change, String> {
+        if self.is_flexible(id) {
+            self.set_cancel_at(id, None)
+        } else {
+            self.set_cancel_at_period_end(id, false)
+        }
     }
 
     pub fn set_metadata(

@@ -10,8 +10,12 @@
 //! methods here) to change data as a merchant would in the Stripe Dashboard, revoke access from
 //! Stripe's side, inject faults, and see the requests it received and the events it sent.
 
+mod api;
+mod control;
 mod http;
 mod objects;
+mod portal;
+pub mod rules;
 mod state;
 mod webhooks;
 
@@ -25,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::{mpsc, Notify};
 
-use self::state::{Change, State};
+use self::rules::Violation;
+use self::state::{Change, State, WebhookEndpoint};
+use self::webhooks::Delivery;
 use crate::clock::Clock;
 
 /// How the simulator is set up.
@@ -115,10 +121,35 @@ pub struct DeliveredEvent {
 
 const MAX_RECORDED: usize = 1000;
 
+/// A platform webhook endpoint as the control plane shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointSummary {
+    pub id: String,
+    pub url: String,
+    pub api_version: String,
+    pub enabled_events: Vec<String>,
+    pub connect: bool,
+    pub enabled: bool,
+}
+
+impl From<&WebhookEndpoint> for EndpointSummary {
+    fn from(e: &WebhookEndpoint) -> Self {
+        Self {
+            id: e.id.clone(),
+            url: e.url.clone(),
+            api_version: e.api_version.clone(),
+            enabled_events: e.enabled_events.clone(),
+            connect: e.connect,
+            enabled: e.enabled,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Log {
     requests: VecDeque<RecordedRequest>,
     events: VecDeque<DeliveredEvent>,
+    violations: Vec<Violation>,
     faults: Faults,
 }
 
@@ -126,7 +157,7 @@ struct Inner {
     config: SimulatorConfig,
     state: Mutex<State>,
     log: Mutex<Log>,
-    outbox: Option<mpsc::UnboundedSender<Value>>,
+    outbox: mpsc::UnboundedSender<Delivery>,
     pending: AtomicUsize,
     idle: Notify,
 }
@@ -159,20 +190,27 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Simulator {
     /// Loads `state_file` if present and starts the webhook sender (needs a tokio runtime).
+    /// With a `webhook_url`, the platform has a Connect webhook endpoint there, in the pinned
+    /// API version, for every event, signed with `webhook_secrets`.
     pub fn new(config: SimulatorConfig) -> Self {
-        let state = config
+        let mut state = config
             .state_file
             .as_ref()
             .and_then(|path| std::fs::read(path).ok())
             .and_then(|bytes| serde_json::from_slice::<State>(&bytes).ok())
             .unwrap_or_default();
-        let (outbox, inbox) = match config.webhook_url {
-            Some(_) => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                (Some(tx), Some(rx))
+        if let Some(url) = &config.webhook_url {
+            let now = config.clock.now();
+            if !state.webhook_endpoints.iter().any(|e| &e.url == url) {
+                let endpoint =
+                    WebhookEndpoint::new(url, api_version(), vec!["*".into()], true, now);
+                state.webhook_endpoints.push(endpoint);
             }
-            None => (None, None),
-        };
+            for e in state.webhook_endpoints.iter_mut().filter(|e| &e.url == url) {
+                e.secrets = config.webhook_secrets.clone();
+            }
+        }
+        let (outbox, inbox) = mpsc::unbounded_channel();
         let sim = Self {
             inner: Arc::new(Inner {
                 config,
@@ -183,9 +221,7 @@ impl Simulator {
                 idle: Notify::new(),
             }),
         };
-        if let Some(inbox) = inbox {
-            tokio::spawn(webhooks::deliver(sim.clone(), inbox));
-        }
+        tokio::spawn(webhooks::deliver(sim.clone(), inbox));
         sim
     }
 
@@ -251,8 +287,29 @@ impl Simulator {
         }
     }
 
+    /// Records an event on the account (for `GET /v1/events`) and sends it to every endpoint
+    /// that takes it, rendered in that endpoint's API version (rules::EVENT_SHAPE).
     fn emit(&self, kind: &str, account: &str, object: Value, previous: Option<Value>) {
-        let event = objects::event(kind, account, object, previous, api_version(), self.now());
+        let now = self.now();
+        let event = objects::event(kind, account, object, previous, api_version(), now);
+        let deliveries: Vec<Delivery> = {
+            let mut state = lock(&self.inner.state);
+            if let Some(a) = state.accounts.get_mut(account) {
+                a.record_event(event.clone(), now);
+            }
+            let deliveries = state
+                .webhook_endpoints
+                .iter()
+                .filter(|e| e.receives(kind))
+                .map(|e| Delivery {
+                    url: e.url.clone(),
+                    secrets: e.secrets.clone(),
+                    event: objects::event_in_version(&event, &e.api_version),
+                })
+                .collect();
+            self.save(&state);
+            deliveries
+        };
         let record = DeliveredEvent {
             id: event["id"].as_str().unwrap_or_default().into(),
             event_type: kind.into(),
@@ -268,12 +325,17 @@ impl Simulator {
                 log.events.pop_front();
             }
         }
-        if let Some(outbox) = &self.inner.outbox {
+        for delivery in deliveries {
             self.inner.pending.fetch_add(1, Ordering::SeqCst);
-            if outbox.send(event).is_err() {
+            if self.inner.outbox.send(delivery).is_err() {
                 self.delivery_done();
             }
         }
+    }
+
+    fn record_violation(&self, violation: Violation) {
+        tracing::error!(rule = violation.rule, method = %violation.method, path = %violation.path, message = %violation.message, "Stripe would refuse this request");
+        lock(&self.inner.log).violations.push(violation);
     }
 
     fn delivery_done(&self) {
@@ -450,6 +512,85 @@ impl Simulator {
                     None,
                 )],
             ))
+        }))
+    }
+
+    /// "Cancel plan" in the customer portal: in flexible billing mode (the default) it sets
+    /// `cancel_at`, leaving `cancel_at_period_end` false.
+    pub fn portal_cancel(&self, account: &str, subscription: &str) {
+        Self::logged(self.on_account(account, |a, _| {
+            Ok(((), vec![a.portal_cancel(subscription)?]))
+        }))
+    }
+
+    /// "Renew plan" in the customer portal.
+    pub fn portal_renew(&self, account: &str, subscription: &str) {
+        Self::logged(self.on_account(account, |a, _| {
+            Ok(((), vec![a.portal_renew(subscription)?]))
+        }))
+    }
+
+    /// The account's events as `GET /v1/events` would list them (oldest first here).
+    pub fn account_events(&self, account: &str) -> Vec<Value> {
+        let state = lock(&self.inner.state);
+        state
+            .accounts
+            .get(account)
+            .map(|a| a.events.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn webhook_endpoints(&self) -> Vec<EndpointSummary> {
+        let state = lock(&self.inner.state);
+        state
+            .webhook_endpoints
+            .iter()
+            .map(EndpointSummary::from)
+            .collect()
+    }
+
+    /// Changes the platform's endpoints as an operator would in the Dashboard.
+    pub fn edit_webhook_endpoints(&self, edit: impl FnOnce(&mut Vec<EndpointSummary>)) {
+        let mut state = lock(&self.inner.state);
+        let mut summaries: Vec<EndpointSummary> = state
+            .webhook_endpoints
+            .iter()
+            .map(EndpointSummary::from)
+            .collect();
+        edit(&mut summaries);
+        let old = std::mem::take(&mut state.webhook_endpoints);
+        state.webhook_endpoints = summaries
+            .into_iter()
+            .filter_map(|s| {
+                let mut e = old.iter().find(|e| e.id == s.id)?.clone();
+                e.url = s.url;
+                e.api_version = s.api_version;
+                e.enabled_events = s.enabled_events;
+                e.connect = s.connect;
+                e.enabled = s.enabled;
+                Some(e)
+            })
+            .collect();
+        self.save(&state);
+    }
+
+    /// Requests that broke one of Stripe's rules (see [`rules::RULES`]).
+    pub fn violations(&self) -> Vec<Violation> {
+        lock(&self.inner.log).violations.clone()
+    }
+
+    /// The violations so far, forgotten (for tests that break rules on purpose).
+    pub fn take_violations(&self) -> Vec<Violation> {
+        std::mem::take(&mut lock(&self.inner.log).violations)
+    }
+
+    /// A customer-portal configuration made through the API (so not the default); its id.
+    pub fn create_portal_configuration(&self, account: &str) -> String {
+        Self::logged(self.on_account(account, |a, now| {
+            let c = objects::portal_configuration(false, &[], now);
+            let id = c["id"].as_str().unwrap_or_default().to_string();
+            a.api_portal_configurations.push(c);
+            Ok((id, vec![]))
         }))
     }
 
