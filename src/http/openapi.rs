@@ -334,6 +334,7 @@ pub struct MeClient {
         super::customers::riverty_subscription,
         super::sso::login,
         super::sso::preflight,
+        super::sso::confirm_link,
         super::sso::open_link,
         super::oauth::token,
         super::oauth::revoke,
