@@ -2,10 +2,12 @@
 //! with its own database, SQLite by default or PostgreSQL with SUBGATE_TEST_DB=postgres, and
 //! drives it over HTTP.
 
+mod abuse_limits;
 mod auth;
 mod cli;
 mod cluster;
 mod faults;
+mod hardening;
 mod helpers;
 mod oauth;
 mod openapi;
@@ -13,3 +15,4 @@ mod payments;
 mod process;
 mod security;
 mod sso;
+mod sweep;
