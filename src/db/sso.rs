@@ -267,10 +267,11 @@ impl Db {
         }))
     }
 
-    /// Whether a link would open a session now (unused, unexpired), without using it.
+    /// Whether a link would open a session now (unused, unexpired, SSO on), without using it.
     pub async fn sso_link_is_open(&self, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
         Ok(sqlx::query(
-            "SELECT 1 AS open FROM sso_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+            "SELECT 1 AS open FROM sso_links l JOIN sso_settings s ON s.merchant_id = l.merchant_id
+             WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2 AND s.enabled = 1",
         )
         .bind(token_hash)
         .bind(now)

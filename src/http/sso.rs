@@ -202,12 +202,15 @@ fn login_error(e: LoginError) -> Response {
 )]
 pub(crate) async fn confirm_link(
     State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    headers: HeaderMap,
     path: Result<ApiPath<String>, AppError>,
 ) -> Response {
     let Ok(ApiPath(token)) = path else {
         return dead_link(LinkRefused::Dead);
     };
-    match state.sso.link_is_open(&token, state.clock.now()).await {
+    let now = state.clock.now();
+    match state.sso.link_is_open(&token, now).await {
         Ok(true) => page(
             StatusCode::OK,
             "link-confirm",
@@ -216,7 +219,12 @@ pub(crate) async fn confirm_link(
              <form method=\"post\" class=\"mt-6\"><button id=\"confirm-sso\" type=\"submit\" \
              class=\"rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white\">Continue</button></form>",
         ),
-        _ => dead_link(LinkRefused::Dead),
+        // a dead link: trying it records why (reused, expired, SSO off) and says so; it can
+        // open nothing, and should it, the session gets no cookie here
+        _ => match state.sso.open_link(&token, &caller(&meta, &headers), now).await {
+            Err(refused) => dead_link(refused),
+            Ok(_) => dead_link(LinkRefused::Dead),
+        },
     }
 }
 
