@@ -121,9 +121,13 @@ bench_backend() { # name database_url
   hash=$(printf '%s' "$sid" | openssl dgst -sha256 -hmac "$secret" -hex | sed 's/.* //')
   basic=$(printf '%s:%s' "$client_id" "$client_secret" | base64 -w0)
   echo "== subgate on $name (idle RSS ${idle} MB, target < 40 MB; $conns connections, ${secs}s each)"
+  # what the token run leaves in the tables, and what one sweep takes out once its tokens expired
+  rows() { DATABASE_URL="$url" SUBGATE_DATA_DIR="$work/$name" RUST_LOG=error "$bin" "$@" 2>/dev/null; }
+  echo "   rows before the token run: $(rows table-sizes)"
   lua POST /o/token/ "grant_type=client_credentials" "Authorization: Basic $basic" "Content-Type: application/x-www-form-urlencoded"
   run "POST /o/token/ client_credentials" "$pid" "$base"
   local token_rps=$last_rps
+  echo "   rows after the token run:  $(rows table-sizes)"
   lua GET "/api/customers/$sid/subscriptions" "" "Authorization: Bearer $token"
   run "GET /api/customers/{id}/subscriptions" "$pid" "$base"
   local read_rps=$last_rps
@@ -147,6 +151,8 @@ bench_backend() { # name database_url
   at_rate "bearer read at half its peak rate" "$((read_rps / 2))" "$base/api/customers/$sid/subscriptions" GET "" \
     "Authorization: Bearer $token"
   kill "$pid"; wait "$pid" 2>/dev/null || true
+  echo "   one sweep as of two hours later (the tokens expired): deleted $(rows sweep --at $(( $(date +%s) + 7200 )))"
+  echo "   rows after that sweep:     $(rows table-sizes)"
   if [ "$name" = sqlite ]; then sqlite_token_rps=$token_rps; sqlite_read_rps=$read_rps; fi
 }
 

@@ -44,6 +44,15 @@ pub enum Command {
     /// Start signing access tokens with a new key (running servers switch within 5 s); the old
     /// ones verify until their tokens expire.
     RotateSigningKey,
+    /// Delete the expired rows of every table that grows with traffic, to the end (each instance
+    /// does this every ten minutes, a bounded amount at a time); prints rows deleted per table.
+    Sweep {
+        /// Sweep as of this unix time instead of now (e.g. to see what will be gone in two hours).
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Print the number of rows of every table the sweep keeps bounded, as JSON.
+    TableSizes,
     /// Serve the built-in Stripe simulator on its own (for experiments, end-to-end tests and
     /// benchmarks): Stripe's API and Connect OAuth as subgate uses them, and `/_sim/` controls.
     StripeSimulator {
@@ -220,6 +229,28 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let keys = crate::oauth::jwt::KeyRing::new(db, &config.secret_key);
             let kid = keys.rotate(Clock::system().now()).await?;
             println!("{}", serde_json::json!({ "kid": kid }));
+        }
+        Command::Sweep { at } => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let now = at.unwrap_or_else(|| Clock::system().now());
+            let report = db.sweep(now, 500, usize::MAX).await?;
+            let out: serde_json::Map<_, _> = report
+                .into_iter()
+                .map(|(table, n)| (table.to_string(), n.into()))
+                .collect();
+            println!("{}", serde_json::Value::Object(out));
+        }
+        Command::TableSizes => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let out: serde_json::Map<_, _> = db
+                .table_sizes()
+                .await?
+                .into_iter()
+                .map(|(table, n)| (table.to_string(), n.into()))
+                .collect();
+            println!("{}", serde_json::Value::Object(out));
         }
         Command::CreateClient {
             merchant,

@@ -257,21 +257,18 @@ async fn payload_too_large_as_json(
     }
 }
 
-/// How long processed webhook events (for de-duplication) and idempotent responses are kept;
-/// Stripe redelivers for up to three days.
-const PAYMENTS_HISTORY_SECS: i64 = 7 * 24 * 3600;
 /// How often the mirror catches up with the gateway's events (missed webhook deliveries).
 const RECONCILE_EVERY_MINUTES: u64 = 15;
-/// How long the SSO tab's login log goes back.
-const SSO_LOG_SECS: i64 = 30 * 24 * 3600;
+/// Rows per DELETE of the sweep, and batches per table per sweep (the next sweep continues).
+const SWEEP_BATCH: i64 = 500;
+const SWEEP_MAX_BATCHES: usize = 20;
 
 /// Background chores, on every instance (each is safe to run concurrently): apply webhook
 /// events that were stored but not applied, every minute; catch up with the gateway's events
-/// every 15 minutes (a lease per account); hourly, remove expired sessions and old
-/// de-duplication records.
+/// every 15 minutes (a lease per account); every ten minutes, sweep expired rows out of every
+/// table that grows with traffic (`crate::db::sweep`).
 fn spawn_maintenance(state: AppState) {
     tokio::spawn(async move {
-        let store = DbSessionStore::new(state.db.clone());
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         let mut minutes: u64 = 0;
         loop {
@@ -287,21 +284,14 @@ fn spawn_maintenance(state: AppState) {
                     tracing::warn!(error = %e, "reconciling with the payment gateway failed");
                 }
             }
-            if minutes.is_multiple_of(60) {
-                match store.delete_expired(now).await {
-                    Ok(n) if n > 0 => tracing::info!(deleted = n, "expired sessions removed"),
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "expired-session cleanup failed"),
-                }
-                if let Err(e) = state.db.purge_sso(now, now - SSO_LOG_SECS).await {
-                    tracing::warn!(error = %e, "purging old SSO links and sessions failed");
-                }
-                if let Err(e) = state
-                    .db
-                    .purge_payments_history(now - PAYMENTS_HISTORY_SECS)
-                    .await
-                {
-                    tracing::warn!(error = %e, "purging old webhook events failed");
+            if minutes.is_multiple_of(10) {
+                match state.db.sweep(now, SWEEP_BATCH, SWEEP_MAX_BATCHES).await {
+                    Ok(report) => {
+                        for (table, deleted) in report.into_iter().filter(|(_, n)| *n > 0) {
+                            tracing::info!(table, deleted, "expired rows swept");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "sweeping expired rows failed"),
                 }
             }
             minutes += 1;

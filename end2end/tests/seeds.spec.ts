@@ -173,6 +173,7 @@ test('Recurpay’s Node and PHP snippets log subscriber 12345 in, at both login 
     const context = await page.context().browser()!.newContext();
     const subscriber = await context.newPage();
     await subscriber.goto(answer.data.redirection_url);
+    await subscriber.click('#confirm-sso');
     await expect(subscriber).toHaveURL(/\/portal$/);
     await expect(subscriber.locator('#portal-business')).toHaveText(merchant.name);
     await context.close();

@@ -50,6 +50,8 @@ test('turn on SSO, copy the secret, log a subscriber into the portal, manage bil
   expect(res.status()).toBe(200);
   const link = (await res.json()).data.redirection_url as string;
   await page.goto(link);
+  // the link's page asks first: a GET alone signs no one in (no login CSRF)
+  await page.click('#confirm-sso');
   await expect(page).toHaveURL(/\/portal$/);
   await expect(page.locator('#portal-business')).toHaveText(merchant.name);
   await expect(page.locator('#portal-subscriber')).toHaveText('ada@example.com');

@@ -30,6 +30,7 @@ test('a cancellation in the customer portal in flexible billing mode shows as "E
   });
   expect(login.status()).toBe(200);
   await page.goto((await login.json()).data.redirection_url);
+  await page.click('#confirm-sso');
   await expect(page).toHaveURL(/\/portal$/);
   const card = page.locator('#portal-subscriptions li').first();
   await expect(card.locator('[data-role="renewal"]')).toHaveText(/^Renews on \d{4}-\d{2}-\d{2}$/);

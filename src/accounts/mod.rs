@@ -180,8 +180,27 @@ pub async fn sign_up(db: &Db, input: SignUp, now: i64) -> Result<Merchant, AppEr
     }
 }
 
+/// Signs up from `client_ip`, within the per-IP sign-up limit: the place is taken before the
+/// password is hashed, so concurrent sign-ups cannot pass the limit together.
+pub async fn sign_up_throttled(
+    db: &Db,
+    throttle: &LoginThrottle,
+    client_ip: &str,
+    input: SignUp,
+    now: i64,
+) -> Result<Merchant, AppError> {
+    let attempt = throttle.signup_attempt(db, client_ip, now).await?;
+    let result = sign_up(db, input, now).await;
+    match result {
+        Err(AppError::Unavailable) => attempt.give_back(db).await?,
+        _ => attempt.keep(),
+    }
+    result
+}
+
 /// Checks an email and password. Unknown email and wrong password take the same time and give
-/// the same answer, and both count against the throttle.
+/// the same answer, and both count against the throttle, whose places are taken before argon2
+/// runs: N concurrent guesses get at most the limit's worth of answers.
 pub async fn authenticate(
     db: &Db,
     throttle: &LoginThrottle,
@@ -196,8 +215,38 @@ pub async fn authenticate(
     {
         return Err(AppError::InvalidCredentials);
     }
-    throttle.check(db, client_ip, &normalized, now).await?;
-    let row = db.merchant_by_email(&normalized).await?;
+    let attempt = throttle
+        .login_attempt(db, client_ip, &normalized, now)
+        .await?;
+    let verified = match check_password(db, &normalized, password).await {
+        Ok(verified) => verified,
+        Err(e) => {
+            // not a guess that was checked: it does not count
+            attempt.give_back(db).await?;
+            return Err(e);
+        }
+    };
+    match verified {
+        Some(row) => {
+            throttle
+                .login_succeeded(db, attempt, client_ip, &normalized)
+                .await?;
+            Ok(row.into())
+        }
+        None => {
+            attempt.keep();
+            Err(AppError::InvalidCredentials)
+        }
+    }
+}
+
+/// The merchant whose password this is, or `None` (after the same work for an unknown email).
+async fn check_password(
+    db: &Db,
+    email_normalized: &str,
+    password: &str,
+) -> Result<Option<crate::db::merchants::MerchantRow>, AppError> {
+    let row = db.merchant_by_email(email_normalized).await?;
     let verified = match &row {
         Some(row) => password::verify(password.to_string(), row.password_hash.clone()).await?,
         None => {
@@ -205,16 +254,7 @@ pub async fn authenticate(
             false
         }
     };
-    match row {
-        Some(row) if verified => {
-            throttle.succeeded(db, &normalized).await?;
-            Ok(row.into())
-        }
-        _ => {
-            throttle.failed(db, client_ip, &normalized, now).await?;
-            Err(AppError::InvalidCredentials)
-        }
-    }
+    Ok(row.filter(|_| verified))
 }
 
 pub async fn merchant(db: &Db, id: &str) -> Result<Option<Merchant>, AppError> {

@@ -1,22 +1,36 @@
-//! Login throttling: failed attempts are counted per client IP and per account in fixed
-//! windows; past the limit, attempts are refused with the number of seconds to wait.
+//! Throttling of the attempts that cost a password hash: logins and sign-ups. An attempt takes
+//! its place in fixed windows *before* argon2 runs (one atomic UPSERT per bucket, shared by
+//! every instance through the database), so a burst of concurrent attempts cannot all slip in
+//! under the limit; a place is given back when the attempt turns out not to count.
+//!
+//! Logins are limited per client IP and per account *from that IP* (as Auth0's brute-force
+//! protection does): a guesser elsewhere cannot lock the owner out by knowing the email alone.
+//! See `docs/security.md`.
 
+use crate::db::throttle::{Limit, Places};
 use crate::db::Db;
 use crate::error::AppError;
 
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
     pub window_secs: i64,
-    pub max_failures_per_account: i64,
+    /// Failed logins for one account from one IP.
+    pub max_failures_per_account_ip: i64,
+    /// Failed logins from one IP, whatever the account.
     pub max_failures_per_ip: i64,
+    pub signup_window_secs: i64,
+    /// Sign-ups from one IP.
+    pub max_signups_per_ip: i64,
 }
 
 impl Default for LoginThrottle {
     fn default() -> Self {
         Self {
             window_secs: 15 * 60,
-            max_failures_per_account: 10,
+            max_failures_per_account_ip: 10,
             max_failures_per_ip: 50,
+            signup_window_secs: 3600,
+            max_signups_per_ip: 10,
         }
     }
 }
@@ -25,53 +39,79 @@ fn ip_bucket(ip: &str) -> String {
     format!("login:ip:{ip}")
 }
 
-fn account_bucket(email_normalized: &str) -> String {
+fn account_ip_bucket(email_normalized: &str, ip: &str) -> String {
     format!(
-        "login:account:{}",
-        crate::crypto::sha256_hex(email_normalized.as_bytes())
+        "login:account-ip:{}",
+        crate::crypto::sha256_hex(format!("{email_normalized}\n{ip}").as_bytes())
     )
 }
 
+/// An attempt's places in the buckets that limit it.
+#[must_use = "give the places back, or keep them, once the attempt's outcome is known"]
+pub struct Attempt(Places);
+
 impl LoginThrottle {
-    pub async fn check(
-        &self,
-        db: &Db,
-        ip: &str,
-        email_normalized: &str,
-        now: i64,
-    ) -> Result<(), AppError> {
-        for (bucket, limit) in [
-            (ip_bucket(ip), self.max_failures_per_ip),
-            (
-                account_bucket(email_normalized),
-                self.max_failures_per_account,
-            ),
-        ] {
-            let (hits, start) = db.throttle_hits(&bucket, now, self.window_secs).await?;
-            if hits >= limit {
-                let wait = (start + self.window_secs - now).max(1);
-                return Err(AppError::RateLimited(wait as u64));
-            }
+    async fn take(db: &Db, limits: &[Limit], now: i64) -> Result<Attempt, AppError> {
+        match db.throttle_take(limits, now).await? {
+            Ok(places) => Ok(Attempt(places)),
+            Err(wait) => Err(AppError::RateLimited(wait as u64)),
         }
-        Ok(())
     }
 
-    pub async fn failed(
+    /// A login attempt's places: refused with the seconds to wait when a limit is reached.
+    pub async fn login_attempt(
         &self,
         db: &Db,
         ip: &str,
         email_normalized: &str,
         now: i64,
+    ) -> Result<Attempt, AppError> {
+        let limits = [
+            Limit {
+                bucket: ip_bucket(ip),
+                max: self.max_failures_per_ip,
+                window: self.window_secs,
+            },
+            Limit {
+                bucket: account_ip_bucket(email_normalized, ip),
+                max: self.max_failures_per_account_ip,
+                window: self.window_secs,
+            },
+        ];
+        Self::take(db, &limits, now).await
+    }
+
+    /// The login succeeded: it was no failure, and this IP's failures for the account are forgiven.
+    pub async fn login_succeeded(
+        &self,
+        db: &Db,
+        attempt: Attempt,
+        ip: &str,
+        email_normalized: &str,
     ) -> Result<(), AppError> {
-        db.throttle_hit(&ip_bucket(ip), now, self.window_secs)
-            .await?;
-        db.throttle_hit(&account_bucket(email_normalized), now, self.window_secs)
+        db.throttle_give_back_all(attempt.0).await?;
+        db.throttle_clear(&account_ip_bucket(email_normalized, ip))
             .await?;
         Ok(())
     }
 
-    pub async fn succeeded(&self, db: &Db, email_normalized: &str) -> Result<(), AppError> {
-        db.throttle_clear(&account_bucket(email_normalized)).await?;
-        Ok(())
+    /// A sign-up attempt's place (per IP); every sign-up that reaches the password hash counts.
+    pub async fn signup_attempt(&self, db: &Db, ip: &str, now: i64) -> Result<Attempt, AppError> {
+        let limits = [Limit {
+            bucket: format!("signup:ip:{ip}"),
+            max: self.max_signups_per_ip,
+            window: self.signup_window_secs,
+        }];
+        Self::take(db, &limits, now).await
     }
+}
+
+impl Attempt {
+    /// The attempt did not count (e.g. the server was too busy to check it).
+    pub async fn give_back(self, db: &Db) -> Result<(), AppError> {
+        Ok(db.throttle_give_back_all(self.0).await?)
+    }
+
+    /// The attempt counts: its places stay taken until the window ends.
+    pub fn keep(self) {}
 }

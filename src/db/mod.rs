@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod payments;
 pub mod sessions;
 pub mod sso;
+pub mod sweep;
 pub mod sync;
 pub mod throttle;
 pub mod token_ledger;

@@ -374,12 +374,13 @@ impl Db {
         })
     }
 
-    /// Rotates a refresh token: marks it used if it was unused and unexpired.
+    /// Rotates a refresh token: marks it used if it was unused and unexpired. Answers its grant
+    /// and its expiry (the end of the whole rotation chain).
     pub async fn consume_refresh_token(
         &self,
         token_hash: &str,
         now: i64,
-    ) -> Result<Consumed<GrantRow>, sqlx::Error> {
+    ) -> Result<Consumed<(GrantRow, i64)>, sqlx::Error> {
         let won = affected(
             sqlx::query(
                 "UPDATE oauth_refresh_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
@@ -390,7 +391,7 @@ impl Db {
             .await?,
         ) == 1;
         let row = sqlx::query(&format!(
-            "SELECT {GRANT_COLUMNS} FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id WHERE r.token_hash = $1"
+            "SELECT {GRANT_COLUMNS}, r.expires_at FROM oauth_refresh_tokens r JOIN oauth_grants g ON g.id = r.grant_id WHERE r.token_hash = $1"
         ))
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -398,7 +399,7 @@ impl Db {
         let Some(row) = row else {
             return Ok(Consumed::Unknown);
         };
-        let grant = grant_from_row(&row)?;
+        let grant = (grant_from_row(&row)?, row.try_get("expires_at")?);
         Ok(if won {
             Consumed::Now(grant)
         } else {

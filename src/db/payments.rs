@@ -184,8 +184,23 @@ pub struct PendingEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
     pub request_hash: String,
+    /// [`IN_PROGRESS`] while the request that reserved the key is still working.
     pub status: u16,
     pub body: String,
+}
+
+/// The status of a reserved key whose request has not finished.
+pub const IN_PROGRESS: u16 = 0;
+/// A reservation this old, still in progress, was abandoned (its server stopped mid-request).
+pub const ABANDONED_AFTER_SECS: i64 = 120;
+
+/// What reserving an idempotency key found.
+#[derive(Debug)]
+pub enum Reservation {
+    /// This request holds the key: do the work, then store the response.
+    Reserved,
+    /// Another request holds it (finished, or [`IN_PROGRESS`]).
+    Taken(StoredResponse),
 }
 
 impl Db {
@@ -667,64 +682,105 @@ impl Db {
     // -----------------------------------------------------------------------------------------
     // idempotency keys
 
-    pub async fn stored_response(
+    /// Reserves `key` for this request before any work is done (one INSERT, so of two
+    /// concurrent requests with one key exactly one proceeds). Answers what the key already
+    /// holds otherwise: a finished response, or one still in progress (status 0). A reservation
+    /// left in progress for [`ABANDONED_AFTER_SECS`] (its server died) is taken over.
+    pub async fn reserve_idempotency_key(
         &self,
         merchant_id: &str,
         key: &str,
-    ) -> Result<Option<StoredResponse>, sqlx::Error> {
+        request_hash: &str,
+        now: i64,
+    ) -> Result<Reservation, sqlx::Error> {
+        let inserted = affected(
+            sqlx::query(
+                "INSERT INTO idempotency_keys (merchant_id, idem_key, request_hash, status, body, created_at)
+                 VALUES ($1, $2, $3, 0, '', $4) ON CONFLICT (merchant_id, idem_key) DO NOTHING",
+            )
+            .bind(merchant_id)
+            .bind(key)
+            .bind(request_hash)
+            .bind(now)
+            .execute(&self.writer)
+            .await?,
+        );
+        if inserted == 1 {
+            return Ok(Reservation::Reserved);
+        }
+        let taken_over = affected(
+            sqlx::query(
+                "UPDATE idempotency_keys SET request_hash = $3, created_at = $4
+                 WHERE merchant_id = $1 AND idem_key = $2 AND status = 0 AND created_at < $5",
+            )
+            .bind(merchant_id)
+            .bind(key)
+            .bind(request_hash)
+            .bind(now)
+            .bind(now - ABANDONED_AFTER_SECS)
+            .execute(&self.writer)
+            .await?,
+        );
+        if taken_over == 1 {
+            return Ok(Reservation::Reserved);
+        }
         let row = sqlx::query(
             "SELECT request_hash, status, body FROM idempotency_keys WHERE merchant_id = $1 AND idem_key = $2",
         )
         .bind(merchant_id)
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
-        row.map(|r| {
-            Ok(StoredResponse {
+        Ok(match row {
+            Some(r) => Reservation::Taken(StoredResponse {
                 request_hash: r.try_get("request_hash")?,
                 status: u16::try_from(r.try_get::<i64, _>("status")?).unwrap_or(200),
                 body: r.try_get("body")?,
-            })
+            }),
+            // purged in between: nobody holds it, but this request did not reserve it either
+            None => Reservation::Taken(StoredResponse {
+                request_hash: request_hash.to_string(),
+                status: IN_PROGRESS,
+                body: String::new(),
+            }),
         })
-        .transpose()
     }
 
-    /// Stores the response for the key unless a concurrent request stored one first.
+    /// Records the response of the request that reserved `key`.
     pub async fn store_response(
         &self,
         merchant_id: &str,
         key: &str,
         response: &StoredResponse,
-        now: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO idempotency_keys (merchant_id, idem_key, request_hash, status, body, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (merchant_id, idem_key) DO NOTHING",
+            "UPDATE idempotency_keys SET status = $3, body = $4
+             WHERE merchant_id = $1 AND idem_key = $2 AND request_hash = $5 AND status = 0",
         )
         .bind(merchant_id)
         .bind(key)
-        .bind(&response.request_hash)
         .bind(i64::from(response.status))
         .bind(&response.body)
-        .bind(now)
+        .bind(&response.request_hash)
         .execute(&self.writer)
         .await?;
         Ok(())
     }
 
-    /// Forgets idempotency keys and processed webhook events older than `before`.
-    pub async fn purge_payments_history(&self, before: i64) -> Result<u64, sqlx::Error> {
-        let keys = sqlx::query("DELETE FROM idempotency_keys WHERE created_at < $1")
-            .bind(before)
-            .execute(&self.writer)
-            .await?;
-        let events = sqlx::query(
-            "DELETE FROM webhook_events WHERE processed_at IS NOT NULL AND received_at < $1",
+    /// Frees a reservation whose request failed, so the client may retry with the same key.
+    pub async fn release_idempotency_key(
+        &self,
+        merchant_id: &str,
+        key: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE merchant_id = $1 AND idem_key = $2 AND status = 0",
         )
-        .bind(before)
+        .bind(merchant_id)
+        .bind(key)
         .execute(&self.writer)
         .await?;
-        Ok(affected(keys) + affected(events))
+        Ok(())
     }
 }
 

@@ -19,15 +19,6 @@ impl DbSessionStore {
     pub fn new(db: Db) -> Self {
         Self { db }
     }
-
-    /// Removes expired rows; run periodically.
-    pub async fn delete_expired(&self, now: i64) -> Result<u64, sqlx::Error> {
-        let result = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.db.writer)
-            .await?;
-        Ok(affected(result))
-    }
 }
 
 fn key(id: &Id) -> String {

@@ -267,6 +267,19 @@ impl Db {
         }))
     }
 
+    /// Whether a link would open a session now (unused, unexpired, SSO on), without using it.
+    pub async fn sso_link_is_open(&self, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+        Ok(sqlx::query(
+            "SELECT 1 AS open FROM sso_links l JOIN sso_settings s ON s.merchant_id = l.merchant_id
+             WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2 AND s.enabled = 1",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
     /// Records a signed-timestamp nonce; `Ok(false)` when it was seen before.
     pub async fn insert_sso_nonce(
         &self,
@@ -368,15 +381,16 @@ impl Db {
         Ok(())
     }
 
-    /// The live session's (merchant, subscriber).
+    /// The live session's (merchant, subscriber), while the merchant's single sign-on is on.
     pub async fn subscriber_session(
         &self,
         id_hash: &str,
         now: i64,
     ) -> Result<Option<(String, String)>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT merchant_id, subscriber_id FROM subscriber_sessions
-             WHERE id_hash = $1 AND expires_at > $2",
+            "SELECT s.merchant_id, s.subscriber_id FROM subscriber_sessions s
+             JOIN sso_settings t ON t.merchant_id = s.merchant_id
+             WHERE s.id_hash = $1 AND s.expires_at > $2 AND t.enabled = 1",
         )
         .bind(id_hash)
         .bind(now)
@@ -386,32 +400,21 @@ impl Db {
             .transpose()
     }
 
+    /// Ends every portal session of the merchant's subscribers (single sign-on was turned off).
+    pub async fn delete_subscriber_sessions_of(
+        &self,
+        merchant_id: &str,
+    ) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query("DELETE FROM subscriber_sessions WHERE merchant_id = $1")
+            .bind(merchant_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn delete_subscriber_session(&self, id_hash: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM subscriber_sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
-
-    /// Removes what can no longer be used: links and nonces past their expiry (links a day
-    /// later, so the log can still tell "used" from "unknown"), ended portal sessions, and
-    /// log entries older than `log_before`.
-    pub async fn purge_sso(&self, now: i64, log_before: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sso_links WHERE expires_at < $1")
-            .bind(now - 86_400)
-            .execute(&self.writer)
-            .await?;
-        sqlx::query("DELETE FROM sso_nonces WHERE expires_at < $1")
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-        sqlx::query("DELETE FROM subscriber_sessions WHERE expires_at < $1")
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
-        sqlx::query("DELETE FROM sso_logins WHERE at < $1")
-            .bind(log_before)
             .execute(&self.writer)
             .await?;
         Ok(())

@@ -69,7 +69,7 @@ pub struct PortalView {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SsoLoginRequest {
     /// Lowercase or uppercase hex of HMAC-SHA256 with the store's SSO secret as the key, over
-    /// the subscriber id, or over `"{subscriber_id}.{timestamp}.{nonce}"` with signed timestamps.
+    /// the subscriber id, or over `"subgate-sso-v2/{subscriber_id}/{timestamp}/{nonce}"` with signed timestamps.
     #[cfg_attr(
         feature = "ssr",
         schema(

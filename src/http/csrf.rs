@@ -5,7 +5,10 @@
 //!    `X-CSRF-Token` header, compared in constant time.
 //!
 //! Routes that authenticate without cookies (bearer tokens, client credentials, webhooks) are
-//! not behind this layer. The token is created on the first HTML page view and rotated at login.
+//! not behind this layer. Before login the token lives in its own cookie (a double-submit
+//! cookie, `__Host-` prefixed in production so no subdomain can plant one), not in a session:
+//! a page view writes no row, so cookieless traffic cannot fill the sessions table. At login the
+//! session gets a fresh token, which from then on is the one that counts.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -14,13 +17,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use super::request_meta::RequestMeta;
 use super::{error_response, wants_html};
 use crate::crypto::{constant_time_eq, random_token};
 use crate::error::AppError;
 use crate::state::AppState;
 
 const SESSION_KEY: &str = "csrf_token";
+/// The pre-login token's cookie.
+const COOKIE: &str = "subgate_csrf";
+const COOKIE_PRODUCTION: &str = "__Host-subgate_csrf";
 pub const FORM_FIELD: &str = "csrf_token";
 pub const HEADER: &str = "x-csrf-token";
 /// Forms that carry a CSRF token are small; anything larger is refused before parsing.
@@ -42,8 +47,15 @@ pub async fn middleware(
     req: Request,
     next: Next,
 ) -> Response {
+    let production = state.config.is_production();
+    let cookie_name = if production {
+        COOKIE_PRODUCTION
+    } else {
+        COOKIE
+    };
     let stored = match session.get::<String>(SESSION_KEY).await {
-        Ok(t) => t,
+        Ok(Some(t)) => Some(t),
+        Ok(None) => super::cookie_value(req.headers(), cookie_name),
         Err(e) => return error_response(req.headers(), e.into()),
     };
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
@@ -55,19 +67,23 @@ pub async fn middleware(
             Err((headers, path, e)) => return reject(&headers, &path, e),
         }
     };
-    let token = match stored {
-        Some(t) => Some(t),
-        // only a page view starts a session: API calls and assets must not create rows
-        None if safe && wants_html(req.headers()) => match rotate(&session).await {
-            Ok(t) => Some(t),
-            Err(e) => return error_response(req.headers(), e),
-        },
-        None => None,
-    };
-    if let Some(token) = token {
+    // only a page view hands out a token: API calls and assets need none
+    let new_token =
+        (stored.is_none() && safe && wants_html(req.headers())).then(|| random_token(32));
+    if let Some(token) = stored.clone().or_else(|| new_token.clone()) {
         req.extensions_mut().insert(CsrfToken(token));
     }
-    next.run(req).await
+    let mut res = next.run(req).await;
+    if let Some(token) = new_token {
+        let cookie = format!(
+            "{cookie_name}={token}; Path=/; HttpOnly; SameSite=Lax{}",
+            if production { "; Secure" } else { "" }
+        );
+        if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
 }
 
 type Rejection = (HeaderMap, String, AppError);
@@ -80,11 +96,7 @@ async fn verify(
     let headers = req.headers().clone();
     let path = req.uri().path().to_string();
     let fail = |e| (headers.clone(), path.clone(), e);
-    let https = req
-        .extensions()
-        .get::<RequestMeta>()
-        .is_some_and(|m| m.https);
-    if !same_origin(&headers, &state.config.public_origin(), https) {
+    if !same_origin(&headers, &state.config.public_origin()) {
         tracing::warn!(path = %path, "cross-origin unsafe request refused");
         return Err(fail(AppError::Csrf));
     }
@@ -127,13 +139,9 @@ pub async fn header_token_valid(
     session: &Session,
     headers: &HeaderMap,
     state: &AppState,
-    parts: &axum::http::request::Parts,
+    _parts: &axum::http::request::Parts,
 ) -> bool {
-    let https = parts
-        .extensions
-        .get::<RequestMeta>()
-        .is_some_and(|m| m.https);
-    if !same_origin(headers, &state.config.public_origin(), https) {
+    if !same_origin(headers, &state.config.public_origin()) {
         return false;
     }
     let Ok(Some(stored)) = session.get::<String>(SESSION_KEY).await else {
@@ -145,21 +153,32 @@ pub async fn header_token_valid(
         .is_some_and(|sent| constant_time_eq(sent.as_bytes(), stored.as_bytes()))
 }
 
-/// `Origin` (or, without it, `Sec-Fetch-Site`) says the request was made by a page of this site.
-fn same_origin(headers: &HeaderMap, public_origin: &str, https: bool) -> bool {
+/// `Origin` (or, without it, `Sec-Fetch-Site`) says the request was made by a page of this site:
+/// the configured public origin, never one made up from the request's own `Host` header (which
+/// whoever sends the request chooses, e.g. through DNS rebinding). A loopback public origin also
+/// accepts its loopback aliases (`localhost`, `127.0.0.1`, `[::1]` on the same port).
+pub(crate) fn same_origin(headers: &HeaderMap, public_origin: &str) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let own = format!("{}://{host}", if https { "https" } else { "http" });
-        return origin == public_origin || (!host.is_empty() && origin == own);
+        return origin == public_origin || loopback_alias(origin, public_origin);
     }
     match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => site == "same-origin" || site == "none",
         // neither header (old browsers, scripts): the token alone decides
         None => true,
     }
+}
+
+fn loopback_alias(origin: &str, public_origin: &str) -> bool {
+    let loopback = |raw: &str| {
+        let url = url::Url::parse(raw).ok()?;
+        let is_loopback = match url.host()? {
+            url::Host::Domain(d) => d == "localhost",
+            url::Host::Ipv4(ip) => ip.is_loopback(),
+            url::Host::Ipv6(ip) => ip.is_loopback(),
+        };
+        is_loopback.then(|| (url.scheme().to_string(), url.port_or_known_default()))
+    };
+    matches!((loopback(origin), loopback(public_origin)), (Some(a), Some(b)) if a == b)
 }
 
 fn reject(headers: &HeaderMap, path: &str, error: AppError) -> Response {
@@ -189,23 +208,42 @@ mod tests {
     fn foreign_origins_are_refused() {
         assert!(!same_origin(
             &h(&[("origin", "https://evil.test"), ("host", "app.test")]),
-            "https://app.test",
-            true
+            "https://app.test"
         ));
         assert!(!same_origin(
             &h(&[("origin", "null"), ("host", "app.test")]),
-            "https://app.test",
-            true
+            "https://app.test"
         ));
         assert!(!same_origin(
             &h(&[("sec-fetch-site", "cross-site")]),
-            "https://app.test",
-            true
+            "https://app.test"
         ));
         assert!(!same_origin(
             &h(&[("origin", "http://app.test"), ("host", "app.test")]),
-            "https://app.test",
-            true
+            "https://app.test"
+        ));
+    }
+
+    #[test]
+    fn an_origin_matching_only_the_attackers_host_header_is_refused() {
+        // DNS rebinding: evil.test resolves to this server, the browser sends Host: evil.test
+        assert!(!same_origin(
+            &h(&[("origin", "https://evil.test"), ("host", "evil.test")]),
+            "https://app.test"
+        ));
+        assert!(!same_origin(
+            &h(&[
+                ("origin", "http://localhost:3000"),
+                ("host", "localhost:3000")
+            ]),
+            "https://app.test"
+        ));
+        assert!(!same_origin(
+            &h(&[
+                ("origin", "http://localhost:4000"),
+                ("host", "localhost:4000")
+            ]),
+            "http://127.0.0.1:3000"
         ));
     }
 
@@ -213,21 +251,18 @@ mod tests {
     fn own_origin_is_accepted() {
         assert!(same_origin(
             &h(&[("origin", "https://app.test"), ("host", "app.test")]),
-            "https://app.test",
-            true
+            "https://app.test"
         ));
         assert!(same_origin(
             &h(&[
                 ("origin", "http://localhost:3000"),
                 ("host", "localhost:3000")
             ]),
-            "http://127.0.0.1:3000",
-            false
+            "http://127.0.0.1:3000"
         ));
         assert!(same_origin(
             &h(&[("sec-fetch-site", "same-origin")]),
-            "https://app.test",
-            true
+            "https://app.test"
         ));
     }
 }

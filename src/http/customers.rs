@@ -17,7 +17,9 @@ use super::api::{ApiCaller, ApiError};
 use super::extract::{json_body, ApiJson, ApiPath, ApiQuery};
 use super::path_segment;
 use crate::crypto::sha256_hex;
-use crate::db::payments::{CustomerRow, StoredResponse, SubscriptionRow, Upserted};
+use crate::db::payments::{
+    CustomerRow, Reservation, StoredResponse, SubscriptionRow, Upserted, IN_PROGRESS,
+};
 use crate::dto::payments::{
     CustomerPage, CustomerView, PortalSessionRequest, PortalSessionView, PushCustomer,
     SubscriptionItemView, SubscriptionList, SubscriptionStatus, SubscriptionView,
@@ -129,7 +131,7 @@ fn json_response(status: StatusCode, body: String) -> Response {
     post,
     path = "/api/customers",
     tag = "customers",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same body (kept 7 days); another body with the same key is refused with 422.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer for the same body (kept 7 days); another body with the same key is refused with 422, and a request while the first with its key is still running with 409.")),
     request_body(content = PushCustomer, content_type = "application/json"),
     responses(
         (status = 201, description = "Linked a new subscriber.", body = CustomerView, headers(("Location" = String, description = "The customer's URL."))),
@@ -150,19 +152,56 @@ pub(crate) async fn push_customer(
     caller.require("customers:write")?;
     let key = idempotency_key(&headers)?;
     let request_hash = sha256_hex(&body);
+    let now = state.clock.now();
+    let merchant = caller.merchant_id.as_str();
+    // reserved before the work, so a concurrent duplicate cannot do it a second time
     if let Some(key) = &key {
-        if let Some(stored) = state.db.stored_response(&caller.merchant_id, key).await? {
+        if let Reservation::Taken(stored) = state
+            .db
+            .reserve_idempotency_key(merchant, key, &request_hash, now)
+            .await?
+        {
             return replay(stored, &request_hash);
         }
     }
-    let input: PushCustomer = json_body(&headers, &body)?;
+    let pushed = push_customer_now(&state, merchant, &headers, &body, now).await;
+    let (status, view, body) = match (pushed, &key) {
+        (Ok(done), _) => done,
+        (Err(e), Some(key)) => {
+            state.db.release_idempotency_key(merchant, key).await?;
+            return Err(e);
+        }
+        (Err(e), None) => return Err(e),
+    };
+    if let Some(key) = &key {
+        let stored = StoredResponse {
+            request_hash,
+            status: status.as_u16(),
+            body: body.clone(),
+        };
+        state.db.store_response(merchant, key, &stored).await?;
+    }
+    let mut res = json_response(status, body);
+    if let Ok(location) = HeaderValue::from_str(&view.url) {
+        res.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(res)
+}
+
+async fn push_customer_now(
+    state: &AppState,
+    merchant: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    now: i64,
+) -> Result<(StatusCode, CustomerView, String), ApiError> {
+    let input: PushCustomer = json_body(headers, body)?;
     let subscriber = SubscriberId::parse(&input.subscriber_id)?;
     let customer = CustomerId::parse(&input.customer_id)?;
     let email = parse_email(input.email.as_deref())?;
-    let now = state.clock.now();
     let (row, outcome) = state
         .payments
-        .push_customer(&caller.merchant_id, &subscriber, &customer, email, now)
+        .push_customer(merchant, &subscriber, &customer, email, now)
         .await?;
     let status = match outcome {
         Upserted::Created => StatusCode::CREATED,
@@ -170,22 +209,7 @@ pub(crate) async fn push_customer(
     };
     let view = customer_view(&row);
     let body = serde_json::to_string(&view).map_err(|_| AppError::Internal)?;
-    if let Some(key) = &key {
-        let stored = StoredResponse {
-            request_hash,
-            status: status.as_u16(),
-            body: body.clone(),
-        };
-        state
-            .db
-            .store_response(&caller.merchant_id, key, &stored, now)
-            .await?;
-    }
-    let mut res = json_response(status, body);
-    if let Ok(location) = HeaderValue::from_str(&view.url) {
-        res.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(res)
+    Ok((status, view, body))
 }
 
 /// The `Idempotency-Key` header: 1 to 255 visible ASCII characters.
@@ -208,6 +232,12 @@ fn replay(stored: StoredResponse, request_hash: &str) -> Result<Response, ApiErr
     if !crate::crypto::constant_time_eq(stored.request_hash.as_bytes(), request_hash.as_bytes()) {
         return Err(AppError::validation(
             "This Idempotency-Key was already used with a different request body.",
+        )
+        .into());
+    }
+    if stored.status == IN_PROGRESS {
+        return Err(AppError::Conflict(
+            "A request with this Idempotency-Key is still in progress: retry in a moment.".into(),
         )
         .into());
     }

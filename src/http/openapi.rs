@@ -373,6 +373,7 @@ pub struct MeClient {
         super::sso::preflight,
         super::sso::login_at_recurpay_path,
         super::sso::preflight_at_recurpay_path,
+        super::sso::confirm_link,
         super::sso::open_link,
         super::oauth::token,
         super::oauth::token_at_riverty_path,

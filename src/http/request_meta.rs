@@ -1,6 +1,8 @@
 //! Who is calling and over what: the client IP and whether the request arrived over HTTPS.
-//! Forwarded headers are believed only from the configured trusted proxies. In production,
-//! plain-HTTP requests are refused here, before anything else runs.
+//! Forwarded headers are believed only from the configured trusted proxies. Addresses are
+//! canonical (`::ffff:1.2.3.4` is `1.2.3.4`), so one client is one IP for every limit. In
+//! production, plain-HTTP requests are refused here, before anything else runs, except the
+//! health checks a load balancer probes over plain HTTP.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -25,7 +27,8 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let meta = resolve(peer, req.headers(), &state.config.trusted_proxies);
-    if state.config.is_production() && !meta.https {
+    let health_check = matches!(req.uri().path(), "/healthz" | "/readyz");
+    if state.config.is_production() && !meta.https && !health_check {
         return error_response(req.headers(), AppError::HttpsRequired);
     }
     req.extensions_mut().insert(meta);
@@ -33,6 +36,8 @@ pub async fn middleware(State(state): State<AppState>, mut req: Request, next: N
 }
 
 fn resolve(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> RequestMeta {
+    let peer = peer.to_canonical();
+    let trusted: Vec<IpAddr> = trusted.iter().map(IpAddr::to_canonical).collect();
     if !trusted.contains(&peer) {
         return RequestMeta {
             client_ip: peer,
@@ -55,6 +60,7 @@ fn resolve(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) ->
         .iter()
         .rev()
         .filter_map(|s| s.parse::<IpAddr>().ok())
+        .map(|ip| ip.to_canonical())
         .find(|ip| !trusted.contains(ip))
         .unwrap_or(peer);
     let https = last("x-forwarded-proto")
@@ -86,6 +92,24 @@ mod tests {
         let meta = resolve(peer, &h, &[]);
         assert_eq!(meta.client_ip, peer);
         assert!(!meta.https);
+    }
+
+    #[test]
+    fn ipv4_mapped_ipv6_addresses_are_one_client_with_their_ipv4_form() {
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().expect("ip");
+        let plain: IpAddr = "203.0.113.9".parse().expect("ip");
+        assert_eq!(resolve(mapped, &HeaderMap::new(), &[]).client_ip, plain);
+        // a proxy listed as IPv4 is trusted when it connects over a dual-stack socket
+        let h = headers(&[("x-forwarded-for", "::ffff:198.51.100.7")]);
+        let meta = resolve(
+            "::ffff:10.0.0.2".parse().expect("ip"),
+            &h,
+            &["10.0.0.2".parse().expect("ip")],
+        );
+        assert_eq!(
+            meta.client_ip,
+            "198.51.100.7".parse::<IpAddr>().expect("ip")
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! Headers every response carries. HSTS only in production, where every request is HTTPS.
+//! Responses that may carry secrets or personal data (server functions, the API, the dashboard,
+//! the portal, the consent page) are `Cache-Control: no-store`: no browser or proxy keeps them.
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
@@ -7,9 +9,20 @@ use axum::response::Response;
 
 use crate::state::AppState;
 
+/// Paths whose responses must never be stored by a cache.
+const PRIVATE_PREFIXES: [&str; 5] = ["/fn/", "/api/", "/dashboard", "/portal", "/o/authorize"];
+
+fn is_private(path: &str) -> bool {
+    PRIVATE_PREFIXES.iter().any(|p| path.starts_with(p))
+}
+
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let private = is_private(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if private {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     let mut set = |name: header::HeaderName, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     };

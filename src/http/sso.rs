@@ -52,7 +52,7 @@ pub fn is_login_path(path: &str) -> bool {
 
 /// The one-time link (subscribers' browsers).
 pub fn browser_router() -> Router<AppState> {
-    Router::new().route("/portal/sso/{token}", get(open_link))
+    Router::new().route("/portal/sso/{token}", get(confirm_link).post(open_link))
 }
 
 /// The login endpoint's URL for `store`, with `{subscriber_id}` left as a placeholder.
@@ -127,7 +127,7 @@ pub(crate) async fn preflight_at_recurpay_path() -> Response {
 /// Logs a subscriber in: your server proves it knows the store's SSO secret with
 /// `customer_hash = hex(HMAC-SHA256(key = secret, msg = subscriber_id))` and gets a one-time link
 /// into the hosted portal. With "require signed timestamps" on, the body also carries `timestamp`
-/// and `nonce`, and the HMAC is over `"{subscriber_id}.{timestamp}.{nonce}"`; each nonce works once.
+/// and `nonce`, and the HMAC is over `"subgate-sso-v2/{subscriber_id}/{timestamp}/{nonce}"`; each nonce works once.
 #[utoipa::path(
     post,
     path = "/api/v1/stores/{store}/subscribers/{subscriber_id}/login",
@@ -287,9 +287,9 @@ pub fn login_error(e: LoginError) -> Response {
     response
 }
 
-/// The subscriber's browser follows the one-time link: it starts a portal session (a cookie
-/// separate from merchants' sessions) and goes to `/portal`. Used, expired or unknown links get
-/// a page telling the subscriber to go back to the store's site.
+/// The subscriber's browser follows the one-time link: a page asks them to continue, and its
+/// button posts back to the same URL, which signs them in. The GET changes nothing, so a link
+/// planted in another site's `<img>` or redirect cannot sign a visitor into someone else's portal.
 #[utoipa::path(
     get,
     path = "/portal/sso/{token}",
@@ -297,7 +297,50 @@ pub fn login_error(e: LoginError) -> Response {
     params(("token" = String, Path, description = "The one-time token from `redirection_url`.")),
     security(()),
     responses(
+        (status = 200, description = "A page whose button (a POST to this URL) opens the portal.", content_type = "text/html", body = String),
+        (status = 410, description = "The link was used or has expired.", content_type = "text/html", body = String),
+    ),
+)]
+pub(crate) async fn confirm_link(
+    State(state): State<AppState>,
+    Extension(meta): Extension<RequestMeta>,
+    headers: HeaderMap,
+    path: Result<ApiPath<String>, AppError>,
+) -> Response {
+    let Ok(ApiPath(token)) = path else {
+        return dead_link(LinkRefused::Dead);
+    };
+    let now = state.clock.now();
+    match state.sso.link_is_open(&token, now).await {
+        Ok(true) => page(
+            StatusCode::OK,
+            "link-confirm",
+            "Open your subscriptions",
+            "<p class=\"mt-4 text-slate-700\">You are about to see your subscriptions and billing.</p>\
+             <form method=\"post\" class=\"mt-6\"><button id=\"confirm-sso\" type=\"submit\" \
+             class=\"rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white\">Continue</button></form>",
+        ),
+        // a dead link: trying it records why (reused, expired, SSO off) and says so; it can
+        // open nothing, and should it, the session gets no cookie here
+        _ => match state.sso.open_link(&token, &caller(&meta, &headers), now).await {
+            Err(refused) => dead_link(refused),
+            Ok(_) => dead_link(LinkRefused::Dead),
+        },
+    }
+}
+
+/// The confirmation page's button: consumes the link, starts a portal session (a cookie separate
+/// from merchants' sessions) and goes to `/portal`. Only a page of this site may post it. Used,
+/// expired or unknown links get a page telling the subscriber to go back to the store's site.
+#[utoipa::path(
+    post,
+    path = "/portal/sso/{token}",
+    tag = "sso",
+    params(("token" = String, Path, description = "The one-time token from `redirection_url`.")),
+    security(()),
+    responses(
         (status = 303, description = "Signed in: on to `/portal`.", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 403, description = "Posted from another site.", content_type = "text/html", body = String),
         (status = 410, description = "The link was used, has expired, or SSO is off.", content_type = "text/html", body = String),
     ),
 )]
@@ -310,6 +353,14 @@ pub(crate) async fn open_link(
     let Ok(ApiPath(token)) = path else {
         return dead_link(LinkRefused::Dead);
     };
+    if !super::csrf::same_origin(&headers, &state.config.public_origin()) {
+        return page(
+            StatusCode::FORBIDDEN,
+            "link-foreign",
+            "Sign-in must be confirmed here",
+            "<p class=\"mt-4 text-slate-700\">This sign-in came from another site. Go back to the store's website and open your subscription page again.</p>",
+        );
+    }
     let opened = state
         .sso
         .open_link(&token, &caller(&meta, &headers), state.clock.now())
@@ -351,15 +402,7 @@ pub fn portal_cookie_name(production: bool) -> &'static str {
 
 /// The portal session cookie's value, if the browser sent one.
 pub fn portal_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let name = portal_cookie_name(state.config.is_production());
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+    super::cookie_value(headers, portal_cookie_name(state.config.is_production()))
 }
 
 /// One friendly page for every link that does not open the portal: the subscriber can do
@@ -375,20 +418,24 @@ fn dead_link(refused: LinkRefused) -> Response {
             "This store has turned off sign-in to the subscription portal. Please contact the store.",
         ),
     };
+    page(
+        StatusCode::GONE,
+        "link-expired",
+        title,
+        &format!("<p class=\"mt-4 text-slate-700\">{}</p>", escape_html(text)),
+    )
+}
+
+/// A small stand-alone page of the link flow (`body` is trusted HTML); never cached.
+fn page(status: StatusCode, id: &str, title: &str, body: &str) -> Response {
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/subgate.css\"></head>\
          <body class=\"bg-slate-100 text-slate-900 antialiased\">\
-         <main id=\"link-expired\" class=\"mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow\">\
-         <h1 class=\"text-2xl font-bold\">{title}</h1><p class=\"mt-4 text-slate-700\">{text}</p></main></body></html>",
+         <main id=\"{id}\" class=\"mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow\">\
+         <h1 class=\"text-2xl font-bold\">{title}</h1>{body}</main></body></html>",
         title = escape_html(title),
-        text = escape_html(text),
     );
-    (
-        StatusCode::GONE,
-        [(header::CACHE_CONTROL, "no-store")],
-        Html(page),
-    )
-        .into_response()
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
 }

@@ -45,6 +45,11 @@ impl Scopes {
         self.0.is_subset(&other.0)
     }
 
+    /// The scopes in both sets.
+    pub fn intersection(&self, other: &Scopes) -> Scopes {
+        Self(self.0.intersection(&other.0).copied().collect())
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.0.iter().copied()
     }

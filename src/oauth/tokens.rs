@@ -101,7 +101,22 @@ impl TokenService {
         with_refresh: bool,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
-        self.mint(client, grant, false, scope, with_refresh, now)
+        let refresh_expires_at = with_refresh.then_some(now + REFRESH_TOKEN_TTL);
+        self.mint(client, grant, false, scope, refresh_expires_at, now)
+            .await
+    }
+
+    /// A refresh's tokens: the new refresh token ends when the one it replaces would have, so
+    /// rotation never makes a chain outlive its first token (30 days from the authorization).
+    pub async fn rotate(
+        &self,
+        client: &Client,
+        grant: &GrantRow,
+        scope: &str,
+        chain_expires_at: i64,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        self.mint(client, grant, false, scope, Some(chain_expires_at), now)
             .await
     }
 
@@ -116,7 +131,7 @@ impl TokenService {
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
         let grant = Self::grant_row(client, grant_type, scope, audience);
-        self.mint(client, &grant, true, &grant.scope, false, now)
+        self.mint(client, &grant, true, &grant.scope, None, now)
             .await
     }
 
@@ -128,7 +143,7 @@ impl TokenService {
         grant: &GrantRow,
         grant_is_new: bool,
         scope: &str,
-        with_refresh: bool,
+        refresh_expires_at: Option<i64>,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
         let claims = AccessClaims {
@@ -148,7 +163,7 @@ impl TokenService {
             merchant_id: grant.merchant_id.clone(),
         };
         let access_token = self.keys.sign(&claims, now).await?;
-        let refresh_token = with_refresh.then(|| format!("sgr_{}", random_token(32)));
+        let refresh_token = refresh_expires_at.map(|_| format!("sgr_{}", random_token(32)));
         let refresh_hash = refresh_token.as_deref().map(|t| self.hash(t));
         self.db
             .record_tokens(IssuedTokens {
@@ -156,7 +171,7 @@ impl TokenService {
                 grant_id: grant.id.clone(),
                 jti: claims.jti.clone(),
                 access_expires_at: claims.exp,
-                refresh: refresh_hash.map(|h| (h, now + REFRESH_TOKEN_TTL)),
+                refresh: refresh_hash.zip(refresh_expires_at),
                 now,
             })
             .await?;

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use crate::dto::MerchantView;
 use crate::error::AppError;
 
-/// Creates the account and logs it in; returns where to go next.
+/// Creates the account (throttled per IP) and logs it in; returns where to go next.
 #[server(prefix = "/fn", endpoint = "signup")]
 pub async fn signup(
     csrf_token: String,
@@ -21,7 +21,14 @@ pub async fn signup(
     let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let input = crate::accounts::SignUp::parse(&business_name, &email, &password)?;
-    let merchant = crate::accounts::sign_up(&ctx.state.db, input, ctx.now()).await?;
+    let merchant = crate::accounts::sign_up_throttled(
+        &ctx.state.db,
+        &ctx.state.login_throttle,
+        &ctx.meta.client_ip.to_string(),
+        input,
+        ctx.now(),
+    )
+    .await?;
     crate::http::auth_session::log_in(&ctx.session, &merchant.id).await?;
     let to = "/dashboard/oauth".to_string();
     super::ssr::redirect_plain_form_post(&to);

@@ -188,8 +188,10 @@ pub async fn test_sso_hash(
             "{subscriber_id}",
             &crate::http::path_segment(subscriber.as_str()),
         );
+    // the subscriber id is the merchant's own data: `o'brien';id;'` must stay one word
     let curl = format!(
-        "curl -X POST '{url}' \\\n  -H 'Content-Type: application/json' \\\n  -d '{{\"customer_hash\": \"{hash}\"}}'"
+        "curl -X POST {} \\\n  -H 'Content-Type: application/json' \\\n  -d '{{\"customer_hash\": \"{hash}\"}}'",
+        crate::ui::components::shell_quote(&url)
     );
     Ok(HashTest {
         subscriber_id: subscriber.as_str().to_string(),

@@ -1,13 +1,14 @@
 //! Single sign-on for subscribers, Recurpay-compatible and safer: the merchant's server proves
 //! it knows the shared secret with `customer_hash = hex(HMAC-SHA256(secret, subscriber_id))`
-//! (or, in replay-proof mode, over `"{subscriber_id}.{timestamp}.{nonce}"`), and gets a
-//! one-time link that opens a portal session for that subscriber. Secrets are sealed at rest;
+//! (or, in replay-proof mode, over [`signed_message`]), and gets a one-time link that opens a
+//! portal session for that subscriber. Secrets are sealed at rest;
 //! the previous one keeps verifying for an overlap window after a rotation. Time is a parameter.
 
 use std::net::IpAddr;
 
 use crate::crypto::{constant_time_eq, hmac_sha256, keyed_hash, random_token, Sealer, SecretKey};
 use crate::db::sso::{ConsumedLink, DeadLink, SsoLoginRow, SsoSettingsRow};
+use crate::db::throttle::Limit;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::payments::customers::SubscriberId;
@@ -28,6 +29,9 @@ const THROTTLE_WINDOW_SECS: i64 = 600;
 const MAX_FAILURES_PER_SUBSCRIBER: i64 = 10;
 /// ...and this many per store (guessing across subscribers).
 const MAX_FAILURES_PER_STORE: i64 = 100;
+/// Failed logins written to the store's log per window: past this, failures are only counted,
+/// so a flood of bad hashes cannot push the real entries out of the SSO tab's view.
+const MAX_LOGGED_FAILURES_PER_STORE: i64 = 20;
 const SECRET_PREFIX: &str = "sso_";
 
 /// What the login log records.
@@ -145,6 +149,15 @@ fn parse_nonce(raw: &str) -> Result<&str, LoginError> {
                 .into(),
         ))
     }
+}
+
+/// The message a signed-timestamp login's hash is over:
+/// `"subgate-sso-v2/{subscriber_id}/{timestamp}/{nonce}"`. A subscriber id never contains `/`,
+/// so no classic message (a bare subscriber id) is ever a signed one, and no two signed ones are
+/// alike: an end user whose id is `victim.<ts>.<nonce>` cannot pass their own classic hash off as
+/// a signed login of `victim` (which the old `"{id}.{ts}.{nonce}"` allowed).
+pub fn signed_message(subscriber_id: &str, timestamp: i64, nonce: &str) -> String {
+    format!("subgate-sso-v2/{subscriber_id}/{timestamp}/{nonce}")
 }
 
 /// The login call's body after JSON parsing.
@@ -349,7 +362,7 @@ impl Sso {
     }
 
     /// Turns single sign-on off at once and forgets the secrets: links already issued stop
-    /// working, and turning it on again starts with a new secret.
+    /// working, open portal sessions end, and turning it on again starts with a new secret.
     pub async fn disable(&self, merchant_id: &str, now: i64) -> Result<(), AppError> {
         let Some(settings) = self.settings(merchant_id).await? else {
             return Ok(());
@@ -362,9 +375,10 @@ impl Sso {
         next.previous_generation = None;
         next.previous_expires_at = None;
         next.updated_at = now;
-        self.save(next, settings.secret_generation)
-            .await
-            .map(|_| ())
+        self.save(next, settings.secret_generation).await?;
+        // the portal also refuses sessions of a store whose sign-on is off; this frees the rows
+        self.db.delete_subscriber_sessions_of(merchant_id).await?;
+        Ok(())
     }
 
     /// A new current secret; the old one keeps verifying for `overlap_hours` (0: not at all).
@@ -520,9 +534,14 @@ impl Sso {
             .map_err(|e| LoginError::Validation(e.to_string()))?;
         let hash = parse_customer_hash(&request.customer_hash)?;
         let bound_ip = match (&request.ip, settings.bind_ip) {
-            (Some(raw), _) => Some(raw.trim().parse::<IpAddr>().map_err(|_| {
-                LoginError::Validation("ip: the end user's IPv4 or IPv6 address.".into())
-            })?),
+            (Some(raw), _) => Some(
+                raw.trim()
+                    .parse::<IpAddr>()
+                    .map(|ip| ip.to_canonical())
+                    .map_err(|_| {
+                        LoginError::Validation("ip: the end user's IPv4 or IPv6 address.".into())
+                    })?,
+            ),
             (None, true) => {
                 return Err(LoginError::Validation(
                     "ip: required, this store binds login links to the end user's IP address."
@@ -536,7 +555,7 @@ impl Sso {
             (None, None) if !settings.require_signed_timestamps => None,
             _ => {
                 return Err(LoginError::Validation(
-                    "timestamp and nonce: both required, this store requires signed timestamps (hash over \"{subscriber_id}.{timestamp}.{nonce}\")."
+                    "timestamp and nonce: both required, this store requires signed timestamps (hash over \"subgate-sso-v2/{subscriber_id}/{timestamp}/{nonce}\")."
                         .into(),
                 ))
             }
@@ -556,30 +575,10 @@ impl Sso {
             }
         };
 
-        let buckets = [
-            (
-                format!(
-                    "sso:subscriber:{merchant}:{}",
-                    crate::crypto::sha256_hex(subscriber.as_str().as_bytes())
-                ),
-                MAX_FAILURES_PER_SUBSCRIBER,
-            ),
-            (format!("sso:store:{merchant}"), MAX_FAILURES_PER_STORE),
-        ];
-        for (bucket, limit) in &buckets {
-            let (hits, start) = self
-                .db
-                .throttle_hits(bucket, now, THROTTLE_WINDOW_SECS)
-                .await?;
-            if hits >= *limit {
-                log(outcome::RATE_LIMITED).await;
-                let wait = (start + THROTTLE_WINDOW_SECS - now).max(1);
-                return Err(AppError::RateLimited(wait as u64).into());
-            }
-        }
-
+        // the HMAC first: it is cheap and constant-time, and a correct hash is never refused
+        // because others sent wrong ones for the same subscriber or store
         let message = match signed {
-            Some((ts, nonce)) => format!("{}.{ts}.{nonce}", subscriber.as_str()),
+            Some((ts, nonce)) => signed_message(subscriber.as_str(), ts, nonce),
             None => subscriber.as_str().to_string(),
         };
         let secrets = self.secrets(&settings, now)?;
@@ -591,13 +590,7 @@ impl Sso {
             // both are checked whatever the first says, so timing does not tell which matched
             .fold(false, |ok, secret| secret.verifies(&message, &hash) | ok);
         if !valid {
-            for (bucket, _) in &buckets {
-                self.db
-                    .throttle_hit(bucket, now, THROTTLE_WINDOW_SECS)
-                    .await?;
-            }
-            log(outcome::INVALID_HASH).await;
-            return Err(LoginError::InvalidHash);
+            return Err(self.failed(merchant, &subscriber, now, log).await);
         }
         if let Some((ts, nonce)) = signed {
             let skew = (now - ts).abs();
@@ -643,8 +636,72 @@ impl Sso {
         Ok(IssuedLink { token, expires_at })
     }
 
+    /// Counts a wrong hash against the subscriber's and the store's limits (atomically, so a
+    /// burst is counted whole) and says how to answer it: 401 within the limits, 429 past them.
+    /// Only the first few failures of a window are logged.
+    async fn failed<F, Fut>(
+        &self,
+        merchant: &str,
+        subscriber: &SubscriberId,
+        now: i64,
+        log: F,
+    ) -> LoginError
+    where
+        F: Fn(&'static str) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let limits = [
+            Limit {
+                bucket: format!(
+                    "sso:subscriber:{merchant}:{}",
+                    crate::crypto::sha256_hex(subscriber.as_str().as_bytes())
+                ),
+                max: MAX_FAILURES_PER_SUBSCRIBER,
+                window: THROTTLE_WINDOW_SECS,
+            },
+            Limit {
+                bucket: format!("sso:store:{merchant}"),
+                max: MAX_FAILURES_PER_STORE,
+                window: THROTTLE_WINDOW_SECS,
+            },
+        ];
+        match self.db.throttle_take(&limits, now).await {
+            Ok(Ok(places)) => {
+                if places
+                    .hits(1)
+                    .is_some_and(|n| n <= MAX_LOGGED_FAILURES_PER_STORE)
+                {
+                    log(outcome::INVALID_HASH).await;
+                }
+                LoginError::InvalidHash
+            }
+            Ok(Err(wait)) => AppError::RateLimited(wait as u64).into(),
+            Err(e) => e.into(),
+        }
+    }
+
     // -----------------------------------------------------------------------------------------
     // the link and the portal session
+
+    /// Whether a link would still open the portal; it is not used up by asking. The link's GET
+    /// only shows a confirmation page: a GET that logged in would let any site sign a visitor
+    /// into someone else's portal (login CSRF) with an `<img>` or a redirect.
+    pub async fn link_is_open(&self, token: &str, now: i64) -> Result<bool, AppError> {
+        if !Self::token_shape_ok(token) {
+            return Ok(false);
+        }
+        Ok(self
+            .db
+            .sso_link_is_open(&keyed_hash(&self.link_key, token), now)
+            .await?)
+    }
+
+    fn token_shape_ok(token: &str) -> bool {
+        token.len() == 43
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
 
     /// Consumes a one-time link and starts a portal session; returns the session's cookie value.
     pub async fn open_link(
@@ -667,11 +724,7 @@ impl Sso {
                 }
             }
         };
-        if token.len() != 43
-            || !token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if !Self::token_shape_ok(token) {
             return Err(LinkRefused::Dead);
         }
         let consumed = self

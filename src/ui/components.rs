@@ -193,3 +193,9 @@ mod tests {
         assert_eq!(format_amount(None, "usd"), "—");
     }
 }
+
+/// `s` as one POSIX shell word, whatever it holds (for "copy as curl"): single quotes, each `'`
+/// inside written as `'\''`.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}

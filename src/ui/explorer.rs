@@ -14,7 +14,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use serde_json::Value;
 
-use super::components::{csrf_token, CopyButton, BUTTON};
+use super::components::{csrf_token, shell_quote, CopyButton, BUTTON};
 use crate::dto::explorer::{query_component, query_pairs, ApiCatalog, ApiOperation};
 use crate::server_fns::explorer::{explorer_token, load_api_catalog};
 
@@ -174,10 +174,6 @@ struct Answer {
 enum Auth {
     Session,
     Bearer,
-}
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 #[component]

@@ -272,7 +272,7 @@ fn Snippets(endpoint: String) -> impl IntoView {
         <p class="text-sm text-slate-600">
             "Each computes " <code>"customer_hash = hex(HMAC-SHA256(key = secret, message = subscriber id))"</code>
             " and calls your endpoint. With signed timestamps on, the message is "
-            <code>"\"{subscriber_id}.{timestamp}.{nonce}\""</code> " and the body also carries "
+            <code>"\"subgate-sso-v2/{subscriber_id}/{timestamp}/{nonce}\""</code> " and the body also carries "
             <code>"timestamp"</code> " (unix seconds) and " <code>"nonce"</code> "."
         </p>
         <div id="sso-snippets" class="mt-2 space-y-2">

@@ -233,17 +233,19 @@ async fn malformed_form_bodies_get_400_not_500() {
 async fn the_session_id_changes_at_login_and_the_old_one_is_worthless_after_logout() {
     let app = spawn_app().await;
     let m = Merchant::generate();
-    app.sign_up(&m).await;
+    let before = session_cookie(&set_cookies(&app.sign_up(&m).await)).expect("session at sign-up");
     app.log_out().await;
-
-    let before =
-        session_cookie(&set_cookies(&app.get_page("/login").await)).expect("anonymous session");
+    assert_eq!(
+        session_cookie(&set_cookies(&app.get_page("/login").await)),
+        None,
+        "an anonymous page view starts no session"
+    );
     let login = app.log_in(&m.email, &m.password).await;
     assert_eq!(login.status(), 200);
     let after = session_cookie(&set_cookies(&login)).expect("new session cookie at login");
     assert_ne!(before, after, "session id cycled at login");
 
-    // the pre-login id no longer opens anything
+    // the earlier id no longer opens anything
     let stale = browser();
     let res = stale
         .get(app.url("/dashboard/oauth"))
@@ -269,18 +271,24 @@ async fn the_session_id_changes_at_login_and_the_old_one_is_worthless_after_logo
 #[tokio::test]
 async fn session_cookies_are_http_only_and_same_site() {
     let app = spawn_app().await;
-    let cookies = set_cookies(&app.get_page("/login").await);
-    let cookie = cookies
-        .iter()
-        .find(|c| c.starts_with("subgate_session="))
-        .expect("session cookie");
-    assert!(cookie.contains("HttpOnly"), "{cookie}");
-    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(cookie.contains("Path=/"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "development serves plain http: {cookie}"
-    );
+    let before_login = set_cookies(&app.get_page("/login").await);
+    let at_sign_up = set_cookies(&app.sign_up(&Merchant::generate()).await);
+    for (name, cookies) in [
+        ("subgate_csrf=", &before_login),
+        ("subgate_session=", &at_sign_up),
+    ] {
+        let cookie = cookies
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {cookies:?}"));
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+        assert!(cookie.contains("Path=/"), "{cookie}");
+        assert!(
+            !cookie.contains("Secure"),
+            "development serves plain http: {cookie}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -2,10 +2,12 @@
 //! with its own database, SQLite by default or PostgreSQL with SUBGATE_TEST_DB=postgres, and
 //! drives it over HTTP.
 
+mod abuse_limits;
 mod auth;
 mod cli;
 mod cluster;
 mod faults;
+mod hardening;
 mod helpers;
 mod interop;
 mod oauth;
@@ -16,3 +18,4 @@ mod reconcile;
 mod security;
 mod sso;
 mod stripe_rules;
+mod sweep;

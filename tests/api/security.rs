@@ -167,8 +167,8 @@ async fn production_behind_a_trusted_proxy_serves_https_with_secure_cookies() {
     let cookies = set_cookies(&res);
     let cookie = cookies
         .iter()
-        .find(|c| c.starts_with("__Host-subgate_session="))
-        .expect("__Host- session cookie");
+        .find(|c| c.starts_with("__Host-subgate_csrf="))
+        .expect("__Host- CSRF cookie (the session starts at login)");
     assert!(
         cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("Path=/"),
         "{cookie}"

@@ -1,0 +1,170 @@
+//! The sweep: deletes rows that can no longer be used, from every table that grows with
+//! traffic, in small batches (each batch a short DELETE by primary key, so no long lock and no
+//! long transaction). Deleting is idempotent, so every instance may sweep at the same time.
+//! Table sizes stay proportional to live data: sessions, throttle windows, OAuth codes, grants
+//! and tokens, SSO links, nonces, portal sessions and log, idempotency keys, webhook events.
+
+use sqlx::Row;
+
+use super::{affected, Db};
+
+/// How long after expiry a used authorization code or SSO link is kept, so a replay is still
+/// recognised (and a replayed code still revokes its grant) rather than looking unknown.
+const REPLAY_MEMORY_SECS: i64 = 86_400;
+/// Throttle windows last at most an hour; a day-old window is over.
+const THROTTLE_KEEP_SECS: i64 = 86_400;
+/// Access tokens are kept a minute past expiry: instances' clocks may differ a little.
+const ACCESS_TOKEN_GRACE_SECS: i64 = 60;
+/// A grant left with no code and no token is removed this long after it was created (an
+/// authorization in progress writes its code right after its grant).
+const EMPTY_GRANT_SECS: i64 = 3600;
+/// How far the SSO tab's login log goes back.
+pub const SSO_LOG_SECS: i64 = 30 * 86_400;
+/// Idempotent responses and processed webhook events (Stripe redelivers for up to three days).
+pub const PAYMENTS_HISTORY_SECS: i64 = 7 * 86_400;
+
+/// One table's rule: rows with `key` matching `condition` (over alias `t`, cutoff `$1`) go.
+struct Rule {
+    table: &'static str,
+    key: &'static str,
+    condition: &'static str,
+    cutoff: i64,
+}
+
+fn rules(now: i64) -> [Rule; 12] {
+    [
+        Rule {
+            table: "sessions",
+            key: "id_hash",
+            condition: "t.expires_at <= $1",
+            cutoff: now,
+        },
+        Rule {
+            table: "throttle",
+            key: "bucket",
+            condition: "t.window_start < $1",
+            cutoff: now - THROTTLE_KEEP_SECS,
+        },
+        Rule {
+            table: "oauth_codes",
+            key: "code_hash",
+            condition: "t.expires_at < $1",
+            cutoff: now - REPLAY_MEMORY_SECS,
+        },
+        Rule {
+            table: "oauth_access_tokens",
+            key: "jti",
+            condition: "t.expires_at < $1",
+            cutoff: now - ACCESS_TOKEN_GRACE_SECS,
+        },
+        Rule {
+            table: "oauth_refresh_tokens",
+            key: "token_hash",
+            condition: "t.expires_at < $1",
+            cutoff: now,
+        },
+        Rule {
+            table: "oauth_grants",
+            key: "id",
+            condition: "t.created_at < $1
+                AND NOT EXISTS (SELECT 1 FROM oauth_access_tokens a WHERE a.grant_id = t.id)
+                AND NOT EXISTS (SELECT 1 FROM oauth_refresh_tokens r WHERE r.grant_id = t.id)
+                AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.grant_id = t.id)",
+            cutoff: now - EMPTY_GRANT_SECS,
+        },
+        Rule {
+            table: "sso_links",
+            key: "token_hash",
+            condition: "t.expires_at < $1",
+            cutoff: now - REPLAY_MEMORY_SECS,
+        },
+        Rule {
+            table: "sso_nonces",
+            key: "merchant_id, nonce",
+            condition: "t.expires_at < $1",
+            cutoff: now,
+        },
+        Rule {
+            table: "subscriber_sessions",
+            key: "id_hash",
+            condition: "t.expires_at < $1",
+            cutoff: now,
+        },
+        Rule {
+            table: "sso_logins",
+            key: "id",
+            condition: "t.at < $1",
+            cutoff: now - SSO_LOG_SECS,
+        },
+        Rule {
+            table: "idempotency_keys",
+            key: "merchant_id, idem_key",
+            condition: "t.created_at < $1",
+            cutoff: now - PAYMENTS_HISTORY_SECS,
+        },
+        Rule {
+            table: "webhook_events",
+            key: "id",
+            condition: "t.processed_at IS NOT NULL AND t.received_at < $1",
+            cutoff: now - PAYMENTS_HISTORY_SECS,
+        },
+    ]
+}
+
+/// The tables the sweep keeps bounded, for reports (`subgate table-sizes`, `make bench`).
+pub fn swept_tables() -> Vec<&'static str> {
+    rules(0).iter().map(|r| r.table).collect()
+}
+
+impl Db {
+    /// One sweep: per table, batches of `batch` rows until a batch comes back short or
+    /// `max_batches` ran (the next sweep continues). Answers the rows deleted per table.
+    pub async fn sweep(
+        &self,
+        now: i64,
+        batch: i64,
+        max_batches: usize,
+    ) -> Result<Vec<(&'static str, u64)>, sqlx::Error> {
+        let mut report = Vec::new();
+        for rule in rules(now) {
+            let sql = format!(
+                "DELETE FROM {table} WHERE ({key}) IN
+                   (SELECT {key} FROM {table} t WHERE {condition} LIMIT $2)",
+                table = rule.table,
+                key = rule.key,
+                condition = rule.condition,
+            );
+            let mut deleted = 0;
+            for _ in 0..max_batches {
+                let n = affected(
+                    sqlx::query(&sql)
+                        .bind(rule.cutoff)
+                        .bind(batch)
+                        .execute(&self.writer)
+                        .await?,
+                );
+                deleted += n;
+                if n < batch as u64 {
+                    break;
+                }
+                // let the requests waiting for the writer go first
+                tokio::task::yield_now().await;
+            }
+            report.push((rule.table, deleted));
+        }
+        Ok(report)
+    }
+
+    /// Rows in each swept table.
+    pub async fn table_sizes(&self) -> Result<Vec<(&'static str, i64)>, sqlx::Error> {
+        let mut sizes = Vec::new();
+        for table in swept_tables() {
+            let n: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+                .fetch_one(&self.pool)
+                .await?
+                .try_get("n")?;
+            sizes.push((table, n));
+        }
+        Ok(sizes)
+    }
+}
