@@ -23,7 +23,7 @@ const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 async fn authorized_public_client(app: &TestApp) -> (String, Value) {
     app.signed_up().await;
     let merchant_id = app.merchant_id().await;
-    let api = app.state.config.api_audience();
+    let api = app.state.config.api_audiences();
     let input = ClientInput::parse(
         "CLI",
         "public",
