@@ -234,14 +234,16 @@ async fn two_instances_on_one_postgresql_database_behave_as_one() {
         .to_string();
     let path = url::Url::parse(&link).expect("url").path().to_string();
     let clicks = (0..10).map(|i| {
-        let target = if i % 2 == 0 {
-            a.url(&path)
+        let (target, origin) = if i % 2 == 0 {
+            (a.url(&path), a.address.clone())
         } else {
-            b.url(&path)
+            (b.url(&path), b.address.clone())
         };
         let http = http.clone();
+        // the link's Continue button: a POST from the instance's own page consumes it
         tokio::spawn(async move {
-            http.get(target)
+            http.post(target)
+                .header("origin", origin)
                 .header("accept", "text/html")
                 .send()
                 .await
