@@ -234,10 +234,12 @@ async fn two_instances_on_one_postgresql_database_behave_as_one() {
         .to_string();
     let path = url::Url::parse(&link).expect("url").path().to_string();
     let clicks = (0..10).map(|i| {
-        let (target, origin) = if i % 2 == 0 {
-            (a.url(&path), a.address.clone())
+        // both instances serve one public URL (A's), the origin their pages post from
+        let origin = a.base.clone();
+        let target = if i % 2 == 0 {
+            a.url(&path)
         } else {
-            (b.url(&path), b.address.clone())
+            b.url(&path)
         };
         let http = http.clone();
         // the link's Continue button: a POST from the instance's own page consumes it
