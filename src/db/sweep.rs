@@ -6,7 +6,7 @@
 
 use sqlx::Row;
 
-use super::{affected, Db};
+use super::{affected, Backend, Db};
 
 /// How long after expiry a used authorization code or SSO link is kept, so a replay is still
 /// recognised (and a replayed code still revokes its grant) rather than looking unknown.
@@ -116,6 +116,11 @@ pub fn swept_tables() -> Vec<&'static str> {
     rules(0).iter().map(|r| r.table).collect()
 }
 
+/// PostgreSQL's `deadlock_detected` (40P01): it rolled one of the two transactions back.
+fn is_deadlock(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("40P01"))
+}
+
 impl Db {
     /// One sweep: per table, batches of `batch` rows until a batch comes back short or
     /// `max_batches` ran (the next sweep continues). Answers the rows deleted per table.
@@ -125,24 +130,42 @@ impl Db {
         batch: i64,
         max_batches: usize,
     ) -> Result<Vec<(&'static str, u64)>, sqlx::Error> {
+        // On PostgreSQL a batch takes only rows no other sweeper holds (SKIP LOCKED), in key
+        // order, so sweepers on several instances share the work instead of deadlocking.
+        let (order, lock) = match self.backend {
+            Backend::Postgres => (" ORDER BY {key}", " FOR UPDATE OF t SKIP LOCKED"),
+            Backend::Sqlite => ("", ""),
+        };
         let mut report = Vec::new();
         for rule in rules(now) {
             let sql = format!(
                 "DELETE FROM {table} WHERE ({key}) IN
-                   (SELECT {key} FROM {table} t WHERE {condition} LIMIT $2)",
+                   (SELECT {key} FROM {table} t WHERE {condition}{order} LIMIT $2{lock})",
                 table = rule.table,
                 key = rule.key,
                 condition = rule.condition,
+                order = order.replace("{key}", rule.key),
             );
             let mut deleted = 0;
             for _ in 0..max_batches {
-                let n = affected(
-                    sqlx::query(&sql)
-                        .bind(rule.cutoff)
-                        .bind(batch)
-                        .execute(&self.writer)
-                        .await?,
-                );
+                let result = sqlx::query(&sql)
+                    .bind(rule.cutoff)
+                    .bind(batch)
+                    .execute(&self.writer)
+                    .await;
+                let n = match result {
+                    Ok(done) => affected(done),
+                    // a cascade still met another transaction's locks: this table waits for
+                    // the next sweep, the others go on
+                    Err(e) if is_deadlock(&e) => {
+                        tracing::warn!(
+                            table = rule.table,
+                            "sweep: deadlock, table left for the next sweep"
+                        );
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
                 deleted += n;
                 if n < batch as u64 {
                     break;

@@ -1,5 +1,9 @@
 //! The OAuth tab: register, list, edit, delete clients, and re-key confidential ones.
 
+// A server function takes its form's fields as flat arguments (the form posts them by name),
+// and the client stub `#[server]` generates for the browser does not keep an item's `allow`.
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
 
 use crate::dto::{ClientView, IssuedClient, OAuthEndpoints};
@@ -97,7 +101,6 @@ pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
 /// `redirect_uris`, `audiences` and `allowed_origins` are one per line; `scopes` space-separated;
 /// `access_token_ttl` in seconds (empty: an hour).
 #[server(prefix = "/fn", endpoint = "create_client")]
-#[allow(clippy::too_many_arguments)]
 pub async fn create_client(
     csrf_token: String,
     name: String,
@@ -138,7 +141,6 @@ pub async fn create_client(
 }
 
 #[server(prefix = "/fn", endpoint = "update_client")]
-#[allow(clippy::too_many_arguments)]
 pub async fn update_client(
     csrf_token: String,
     client_id: String,

@@ -102,7 +102,7 @@ pub(super) async fn api(
                 return sim.refuse(
                     &request,
                     Refusal {
-                        rule: rules::IDEMPOTENCY_KEY,
+                        rule: &rules::IDEMPOTENCY_KEY,
                         status: 400,
                         kind: "idempotency_error",
                         code: None,
@@ -580,7 +580,7 @@ fn platform_request(
             sim.refuse(
                 request,
                 Refusal {
-                    rule: rules::STRIPE_ACCOUNT,
+                    rule: &rules::STRIPE_ACCOUNT,
                     status: 404,
                     kind: "invalid_request_error",
                     code: Some("resource_missing"),
@@ -618,7 +618,7 @@ fn page_of<'a>(
     params: &Params,
     what: &str,
     rid: &str,
-) -> Result<(Vec<&'a Value>, bool), Response> {
+) -> Result<(Vec<&'a Value>, bool), Box<Response>> {
     let limit = params
         .get("limit")
         .and_then(|l| l.parse::<usize>().ok())
@@ -626,7 +626,7 @@ fn page_of<'a>(
     let start = match params.get("starting_after") {
         Some(after) => match all.iter().position(|o| o["id"] == json!(after)) {
             Some(i) => i + 1,
-            None => return Err(missing(what, after, "starting_after", rid)),
+            None => return Err(Box::new(missing(what, after, "starting_after", rid))),
         },
         None => 0,
     };
@@ -660,7 +660,7 @@ fn list_subscriptions(acting: &Account, params: &Params, rid: &str) -> Response 
     all.sort_by(newest_first);
     let (page, has_more) = match page_of(&all, params, "subscription", rid) {
         Ok(p) => p,
-        Err(res) => return res,
+        Err(res) => return *res,
     };
     let expand = expands_products(params);
     let data = page
@@ -704,6 +704,6 @@ fn list_events(events: &[Value], params: &Params, now: i64, rid: &str) -> Respon
             list(page.into_iter().cloned().collect(), has_more, "/v1/events"),
             rid,
         ),
-        Err(res) => res,
+        Err(res) => *res,
     }
 }

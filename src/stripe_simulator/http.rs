@@ -12,6 +12,7 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{json, Value};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::objects::new_id;
 use super::{api, control, lock, portal, Faults, RecordedRequest, Simulator};
@@ -31,6 +32,20 @@ pub fn router(sim: Simulator) -> Router {
             get(portal::portal_page).post(portal::portal_action),
         )
         .merge(control::routes())
+        // its pages carry secrets in their URLs (a portal session, an OAuth request): never
+        // framed, never passed on as a referrer, never sniffed into another type
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .with_state(sim)
 }
 

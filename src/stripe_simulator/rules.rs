@@ -92,7 +92,7 @@ pub struct Violation {
 /// How a broken rule is answered: Stripe's error fields.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    pub rule: Rule,
+    pub rule: &'static Rule,
     pub status: u16,
     pub kind: &'static str,
     pub code: Option<&'static str>,
@@ -101,7 +101,12 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    fn invalid(rule: Rule, code: Option<&'static str>, message: String, param: &str) -> Self {
+    fn invalid(
+        rule: &'static Rule,
+        code: Option<&'static str>,
+        message: String,
+        param: &str,
+    ) -> Self {
         Self {
             rule,
             status: 400,
@@ -221,7 +226,7 @@ pub fn check_parameters(
         {
             let name = top_level(name);
             return Err(Refusal::invalid(
-                PARAMETER_UNKNOWN,
+                &PARAMETER_UNKNOWN,
                 Some("parameter_unknown"),
                 format!("Received unknown parameter: {name}"),
                 name,
@@ -233,7 +238,7 @@ pub fn check_parameters(
             let levels = value.split('.').count();
             if levels > 4 {
                 return Err(Refusal::invalid(
-                    EXPAND_DEPTH,
+                    &EXPAND_DEPTH,
                     None,
                     format!(
                         "You cannot expand more than 4 levels of a property. Property: {value}"
@@ -244,7 +249,7 @@ pub fn check_parameters(
         }
         if name == "limit" && !value.parse::<i64>().is_ok_and(|l| (1..=100).contains(&l)) {
             return Err(Refusal::invalid(
-                LIMIT_RANGE,
+                &LIMIT_RANGE,
                 None,
                 format!("Invalid integer: {value}. `limit` must be between 1 and 100."),
                 "limit",
@@ -274,7 +279,7 @@ mod tests {
             &params(&[("expand[0]", "data.items.data.price.product")]),
         )
         .expect_err("five levels");
-        assert_eq!((refused.rule, refused.status), (EXPAND_DEPTH, 400));
+        assert_eq!((refused.rule, refused.status), (&EXPAND_DEPTH, 400));
         assert!(check_parameters(
             "GET",
             &list,
@@ -292,7 +297,7 @@ mod tests {
         for bad in ["0", "101", "ten"] {
             let refused = check_parameters("GET", &["events"], &params(&[("limit", bad)]))
                 .expect_err("limit");
-            assert_eq!(refused.rule, LIMIT_RANGE, "{bad}");
+            assert_eq!(refused.rule, &LIMIT_RANGE, "{bad}");
         }
         assert!(check_parameters(
             "POST",

@@ -179,6 +179,12 @@ pub fn format_amount(amount: Option<i64>, currency: &str) -> String {
     }
 }
 
+/// `s` as one POSIX shell word, whatever it holds (for "copy as curl"): single quotes, each `'`
+/// inside written as `'\''`.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,10 +198,10 @@ mod tests {
         assert_eq!(format_amount(Some(500), "jpy"), "500 JPY");
         assert_eq!(format_amount(None, "usd"), "—");
     }
-}
 
-/// `s` as one POSIX shell word, whatever it holds (for "copy as curl"): single quotes, each `'`
-/// inside written as `'\''`.
-pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
+    #[test]
+    fn shell_quoting_keeps_any_text_one_inert_word() {
+        assert_eq!(shell_quote("plain"), "'plain'");
+        assert_eq!(shell_quote("it's $(id)"), "'it'\\''s $(id)'");
+    }
 }

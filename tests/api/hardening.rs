@@ -3,20 +3,16 @@
 //! two bodies, portal sessions that outlived single sign-on, cacheable private responses, a
 //! hash tester whose curl ran shell code, and a health check a load balancer could not reach.
 
-use base64::Engine;
-use reqwest::header::{ACCEPT, CACHE_CONTROL, LOCATION, ORIGIN};
+use reqwest::header::{ACCEPT, CACHE_CONTROL, ORIGIN};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use subgate::config::Environment;
 use subgate::oauth::clients::{self, ClientInput};
 
 use crate::helpers::{
-    browser, connected, demo_customer, error_of, meta_csrf_token, spawn_app, spawn_app_with,
-    Options, TestApp,
+    browser, connected, demo_customer, error_of, spawn_app, spawn_app_with, Options, TestApp,
 };
+use crate::oauth::{code_for, exchange, pkce_pair, token, REDIRECT};
 use crate::sso::{follow, link_for, portal_view, ready};
-
-const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
 /// A logged-in merchant's public client with every scope, and its first token response
 /// (authorization code with PKCE, through the consent page).
@@ -42,66 +38,16 @@ async fn authorized_public_client(app: &TestApp) -> (String, Value) {
     )
     .await
     .expect("create");
-    let verifier = subgate::crypto::random_token(48);
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(Sha256::digest(verifier.as_bytes()));
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", &client.id)
-        .append_pair("redirect_uri", REDIRECT)
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", "xyz")
-        .finish();
-    let page = app.get_page(&format!("/o/authorize/?{query}")).await;
-    assert_eq!(page.status(), 200, "consent page");
-    let token =
-        meta_csrf_token(&app.get_page("/").await.text().await.expect("html")).expect("csrf token");
-    let res = app
-        .client
-        .post(app.url("/o/authorize/"))
-        .header(ORIGIN, &app.address)
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("request", query.as_str()),
-            ("decision", "allow"),
-        ])
-        .send()
-        .await
-        .expect("consent");
-    assert_eq!(res.status(), 303);
-    let back = url::Url::parse(res.headers()[LOCATION].to_str().expect("location")).expect("url");
-    let code = back
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .expect("code")
-        .1
-        .into_owned();
-    let (status, body) = token_request(
-        app,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", &client.id),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (verifier, challenge) = pkce_pair();
+    let code = code_for(app, &client.id, &challenge).await;
+    let (status, body) = exchange(app, &client.id, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     (client.id, body)
 }
 
 async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
-    error_of(
-        browser()
-            .post(app.url("/o/token/"))
-            .form(form)
-            .send()
-            .await
-            .expect("token"),
-    )
-    .await
+    let (status, body, _) = token(app, form).await;
+    (status, body)
 }
 
 async fn refresh(app: &TestApp, client_id: &str, tokens: &Value) -> (u16, Value) {

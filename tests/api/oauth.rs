@@ -9,7 +9,7 @@ use subgate::oauth::clients::{self, ClientInput};
 
 use crate::helpers::{browser, spawn_app, spawn_app_with, Merchant, Options, TestApp};
 
-const REDIRECT: &str = "http://127.0.0.1:8765/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 /// An audience the operator configures for the API in some tests (`SUBGATE_API_AUDIENCES`).
 const BILLING_API: &str = "https://billing.acme.test";
 

@@ -90,6 +90,17 @@ async fn connecting_sends_the_merchant_to_stripe_with_a_session_bound_state_and_
         query_param(&url, "stripe_user[business_name]"),
         Some(m.business_name.clone())
     );
+    // the (simulated) Stripe page itself: its URL carries the state, so it is never framed,
+    // never passed on as a referrer
+    let page = browser().get(&url).send().await.expect("Stripe's page");
+    assert_eq!(page.status(), 200);
+    for (name, value) in [
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert_eq!(page.headers()[name], value, "{name}");
+    }
     let state = query_param(&url, "state").expect("state");
     assert!(state.len() >= 43, "256-bit state");
     assert_ne!(
