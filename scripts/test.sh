@@ -55,6 +55,9 @@ export E2E_PORT E2E_DIR E2E_PYTHON SUBGATE_BIN="$CARGO_TARGET_DIR/debug/subgate"
 npx playwright test --config end2end/playwright.config.ts
 rm -rf "$E2E_DIR"
 
+step "published clients against a Stripe simulator in its own process (end2end/probe.py)"
+"$E2E_PYTHON" end2end/probe.py "$SUBGATE_BIN"
+
 step "schemathesis against /api/openapi.json"
 scripts/schemathesis.sh
 
