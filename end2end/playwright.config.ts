@@ -40,6 +40,8 @@ export default defineConfig({
       // the seeds' clients keep their own URLs: Riverty's audience, Recurpay's store hosts
       SUBGATE_API_AUDIENCES: 'https://api.horizonafs.io',
       SUBGATE_SSO_DOMAIN: 'sso.localhost',
+      // every test signs up from 127.0.0.1: more than the default 10 accounts an hour
+      SUBGATE_SIGNUPS_PER_IP_PER_HOUR: '1000',
     },
   },
 });

@@ -113,6 +113,11 @@ pub struct Settings {
     /// backoff, and a whole call never takes more than about 2.5 times this.
     #[arg(long, env = "STRIPE_TIMEOUT_SECS", default_value_t = 8)]
     pub stripe_timeout_secs: u64,
+
+    /// Accounts one IP address may create per hour (a team behind one NAT may need more).
+    #[arg(long, env = "SUBGATE_SIGNUPS_PER_IP_PER_HOUR", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub signups_per_ip_per_hour: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -129,6 +134,8 @@ pub struct Config {
     pub extra_api_audiences: Vec<String>,
     /// The wildcard domain whose subdomains name SSO stores (`acme.sso.example.com`).
     pub sso_domain: Option<String>,
+    /// Accounts one IP address may create per hour.
+    pub signups_per_ip_per_hour: u32,
 }
 
 /// How subgate reaches Stripe.
@@ -305,6 +312,7 @@ impl Settings {
             stripe,
             extra_api_audiences,
             sso_domain,
+            signups_per_ip_per_hour: self.signups_per_ip_per_hour,
         })
     }
 }
@@ -405,9 +413,23 @@ fn development_secret_key(data_dir: &std::path::Path) -> Result<SecretKey, Confi
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::create_dir_all(data_dir).map_err(err)?;
             let encoded = crate::crypto::random_token(32);
-            write_private_file(&path, encoded.as_bytes()).map_err(err)?;
-            tracing::info!(path = %path.display(), "generated a development secret key");
-            SecretKey::from_bytes(encoded.as_bytes()).ok_or(ConfigError::SecretKeyTooShort)
+            // written aside, then linked into place: the key appears whole or not at all, and
+            // of several processes starting at once (two `subgate sweep`s, a server and a CLI)
+            // the first to link wins and the others read its key
+            let aside = data_dir.join(format!(".secret_key.{}", crate::crypto::random_token(9)));
+            write_private_file(&aside, encoded.as_bytes()).map_err(err)?;
+            let linked = std::fs::hard_link(&aside, &path);
+            let _ = std::fs::remove_file(&aside);
+            match linked {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "generated a development secret key");
+                    SecretKey::from_bytes(encoded.as_bytes()).ok_or(ConfigError::SecretKeyTooShort)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    development_secret_key(data_dir)
+                }
+                Err(e) => Err(err(e)),
+            }
         }
         Err(e) => Err(err(e)),
     }
@@ -420,4 +442,35 @@ fn write_private_file(path: &std::path::Path, contents: &[u8]) -> std::io::Resul
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     options.open(path)?.write_all(contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processes_starting_at_once_on_a_fresh_data_dir_share_one_development_key() {
+        let dir =
+            std::env::temp_dir().join(format!("subgate-key-{}", crate::crypto::random_token(9)));
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let keys: Vec<[u8; 32]> = (0..8)
+            .map(|_| {
+                let (dir, barrier) = (dir.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    development_secret_key(&dir).expect("a key").derive("test")
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().expect("thread"))
+            .collect();
+        assert!(keys.iter().all(|k| *k == keys[0]), "one key for all");
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(files, ["secret_key"], "nothing left aside");
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 }

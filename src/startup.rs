@@ -81,6 +81,7 @@ impl Application {
             .ensure_key(clock.now())
             .await
             .map_err(StartupError::SigningKey)?;
+        let signups_per_ip_per_hour = config.signups_per_ip_per_hour;
         let state = AppState::new(Shared {
             db: db.clone(),
             client_secrets: SecretHasher::new(&config.secret_key),
@@ -89,7 +90,10 @@ impl Application {
             config: Arc::new(config),
             clock,
             leptos_options,
-            login_throttle: Arc::new(LoginThrottle::default()),
+            login_throttle: Arc::new(LoginThrottle {
+                max_signups_per_ip: i64::from(signups_per_ip_per_hour),
+                ..LoginThrottle::default()
+            }),
             payments: Arc::new(Payments::new(payment_gateway.gateway, db.clone())),
             simulator: payment_gateway.simulator,
         });

@@ -386,7 +386,7 @@ pub struct MeClient {
         document_handler,
         super::docs::redoc_page,
     ),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, SsoErrorBody)),
     tags(
         (name = "customers", description = "Link your users to customers on your Stripe account."),
         (name = "subscriptions", description = "Subscriptions from the mirror (`?refresh=true` pulls from Stripe)."),

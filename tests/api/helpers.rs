@@ -163,6 +163,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         stripe: stripe_config,
         extra_api_audiences: options.extra_api_audiences,
         sso_domain: options.sso_domain,
+        signups_per_ip_per_hour: 10,
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("subgate")
