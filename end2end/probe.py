@@ -109,12 +109,13 @@ class Probe:
         return self.call_fn("create_client", form)
 
     def stripe_customer(self, account: str) -> str:
-        """One of the connected account's customers, read from Stripe as a merchant would."""
-        res = requests.get(self.sim + "/v1/customers", params={"limit": 1},
+        """A customer of the connected account with a subscription, read from Stripe as a
+        merchant would (some demo customers have none)."""
+        res = requests.get(self.sim + "/v1/subscriptions", params={"limit": 1},
                            headers={"authorization": "Bearer sk_test_simulator",
                                     "stripe-account": account})
         assert res.status_code == 200, res.text
-        return res.json()["data"][0]["id"]
+        return res.json()["data"][0]["customer"]
 
     # ---------------------------------------------------------------------------------------
 
