@@ -8,7 +8,8 @@ subgate's product code does not share a process with:
 
 Each check is one published client's request, made as that client makes it: recursiv's Flask
 client (a 40-character verifier, its redirect URI on another origin), Riverty's token request at
-its own path with its own audience and its subscription read, and a customer pushed while Stripe's
+its own path with its own audience and its subscription read, Recurpay's login call at its path
+on the store's host, and a customer pushed while Stripe's
 own rules hold (4-level expansion, unknown parameters, Stripe-Account). Prints one line per check
 and exits 1 when any fails.
 
@@ -17,6 +18,7 @@ and exits 1 when any fails.
 
 import base64
 import hashlib
+import hmac
 import json
 import os
 import re
@@ -167,6 +169,24 @@ class Probe:
                    res.status_code == 200 and res.json().get("id") == subscription,
                    f"{res.status_code} {res.text[:300]}")
 
+    def recurpay(self) -> None:
+        """Recurpay's login call at its own path on the store's host, with subscriber probe-1."""
+        assert self.call_fn("enable_sso", {}).status_code == 200
+        store = self.session.get(self.base + "/fn/sso_status").json()["store"]
+        secret = self.call_fn("reveal_sso_secrets", {}).json()["current"]
+        # the Node snippet: crypto.createHmac('sha256', secret).update(subscriberId).digest('hex')
+        customer_hash = hmac.new(secret.encode(), b"probe-1", hashlib.sha256).hexdigest()
+        port = urllib.parse.urlsplit(self.base).port
+        # `https://{subdomain}.recurpay.com/admin/api/…`: the store's host under SUBGATE_SSO_DOMAIN
+        res = requests.post(
+            f"{self.base}/admin/api/2024-01/subscribers/probe-1/login",
+            headers={"host": f"{store}.sso.localhost:{port}"}, json={"customer_hash": customer_hash})
+        body = res.json() if res.headers.get("content-type", "").startswith("application/json") else {}
+        self.check("Recurpay's POST /admin/api/{version}/subscribers/{id}/login on the store's host",
+                   res.status_code == 200 and body.get("success") is True
+                   and "redirection_url" in body.get("data", {}),
+                   f"{res.status_code} {res.text[:300]}")
+
     def recursiv(self) -> None:
         origin = "http://localhost:5000"
         redirect = origin + "/callback/"
@@ -232,6 +252,7 @@ def main() -> int:
         account = probe.connect()
         subscription = probe.stripe_reality(account)
         probe.riverty(subscription)
+        probe.recurpay()
         probe.recursiv()
     finally:
         for p in procs:
