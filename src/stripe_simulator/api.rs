@@ -87,7 +87,10 @@ pub(super) async fn api(
         request_id: &request_id,
     };
     if let Err(refusal) = rules::check_parameters(method.as_str(), &segments, &params.0) {
-        return sim.refuse(&request, refusal);
+        let refused = sim.refuse(&request, refusal);
+        if sim.rules_enforced() {
+            return refused;
+        }
     }
     // keys on GET and DELETE have no effect (async-stripe sends one with every retried call)
     let idempotent = idempotency_key.filter(|_| method == Method::POST).map(|k| {

@@ -44,9 +44,16 @@ pub(super) fn routes() -> Router<Simulator> {
                 .post(sim_set_faults)
                 .delete(sim_clear_faults),
         )
+        .route("/_sim/webhook_endpoints", get(sim_webhook_endpoints))
+        .route(
+            "/_sim/webhook_endpoints/{id}",
+            post(sim_edit_webhook_endpoint),
+        )
+        .route("/_sim/deliveries/wait", post(sim_wait_for_deliveries))
         .route("/_sim/requests", get(sim_requests))
         .route("/_sim/events", get(sim_events))
         .route("/_sim/violations", get(sim_violations))
+        .route("/_sim/rules", get(sim_rules).post(sim_set_rules))
 }
 
 async fn index(State(sim): State<Simulator>) -> Html<String> {
@@ -221,6 +228,51 @@ async fn sim_clear_faults(State(sim): State<Simulator>) -> Json<Faults> {
     Json(sim.faults())
 }
 
+async fn sim_webhook_endpoints(State(sim): State<Simulator>) -> Json<Value> {
+    Json(json!(sim.webhook_endpoints()))
+}
+
+/// What an operator changes on an endpoint in the Dashboard: disable it (as Stripe does after
+/// three days of failed deliveries: events are no longer sent to it, and stay listed at
+/// `/v1/events`) or move it to another API version.
+#[derive(Deserialize)]
+struct EndpointEdit {
+    enabled: Option<bool>,
+    api_version: Option<String>,
+}
+
+async fn sim_edit_webhook_endpoint(
+    State(sim): State<Simulator>,
+    Path(id): Path<String>,
+    Json(edit): Json<EndpointEdit>,
+) -> Response {
+    if !sim.webhook_endpoints().iter().any(|e| e.id == id) {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "no such webhook endpoint" })),
+        )
+            .into_response();
+    }
+    sim.edit_webhook_endpoints(|endpoints| {
+        for e in endpoints.iter_mut().filter(|e| e.id == id) {
+            if let Some(enabled) = edit.enabled {
+                e.enabled = enabled;
+            }
+            if let Some(version) = &edit.api_version {
+                e.api_version = version.clone();
+            }
+        }
+    });
+    Json(json!(sim.webhook_endpoints())).into_response()
+}
+
+/// Answers when every queued delivery has been attempted (at most 30 s): a test's way to know
+/// that what happened at Stripe reached the endpoint.
+async fn sim_wait_for_deliveries(State(sim): State<Simulator>) -> Json<Value> {
+    sim.wait_for_deliveries().await;
+    Json(json!({ "idle": true }))
+}
+
 async fn sim_requests(State(sim): State<Simulator>) -> Json<Value> {
     Json(json!(sim.requests()))
 }
@@ -231,4 +283,20 @@ async fn sim_events(State(sim): State<Simulator>) -> Json<Value> {
 
 async fn sim_violations(State(sim): State<Simulator>) -> Json<Value> {
     Json(json!(sim.violations()))
+}
+
+#[derive(Deserialize, serde::Serialize)]
+struct Rules {
+    enforced: bool,
+}
+
+async fn sim_rules(State(sim): State<Simulator>) -> Json<Rules> {
+    Json(Rules {
+        enforced: sim.rules_enforced(),
+    })
+}
+
+async fn sim_set_rules(State(sim): State<Simulator>, Json(r): Json<Rules>) -> Json<Rules> {
+    sim.set_rules_enforced(r.enforced);
+    sim_rules(State(sim)).await
 }

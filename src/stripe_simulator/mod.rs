@@ -151,6 +151,8 @@ struct Log {
     events: VecDeque<DeliveredEvent>,
     violations: Vec<Violation>,
     faults: Faults,
+    /// Parameter rules are recorded but not enforced (see [`Simulator::set_rules_enforced`]).
+    rules_recorded_only: bool,
 }
 
 struct Inner {
@@ -577,6 +579,17 @@ impl Simulator {
     /// Requests that broke one of Stripe's rules (see [`rules::RULES`]).
     pub fn violations(&self) -> Vec<Violation> {
         lock(&self.inner.log).violations.clone()
+    }
+
+    /// With `false`, a request that breaks a parameter rule is still recorded as a violation
+    /// but then served: to see, in one run, every rule an older client breaks and what it does
+    /// after. Enforced by default, and always in the test suite.
+    pub fn set_rules_enforced(&self, enforced: bool) {
+        lock(&self.inner.log).rules_recorded_only = !enforced;
+    }
+
+    pub fn rules_enforced(&self) -> bool {
+        !lock(&self.inner.log).rules_recorded_only
     }
 
     /// The violations so far, forgotten (for tests that break rules on purpose).
