@@ -5,39 +5,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::Request;
-use axum::middleware::from_fn_with_state;
-use axum::{middleware, Router};
+use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::accounts::LoginThrottle;
 use crate::app::{shell, App};
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::db::sessions::DbSessionStore;
 use crate::db::{Db, DbError};
-use crate::http::{
-    api, auth_session, connect, csrf, health, oauth, request_meta, security_headers,
-    server_fn_status, sso, webhooks,
-};
 use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
 use crate::payments::gateways::{self, SIMULATOR_PATH};
 use crate::payments::Payments;
 use crate::sso::Sso;
 use crate::state::{AppState, Shared};
-
-/// Idle merchant sessions end after this long.
-const SESSION_IDLE: time::Duration = time::Duration::hours(12);
-/// No request body may exceed this (forms and JSON are far smaller).
-const MAX_BODY_BYTES: usize = 1024 * 1024;
+use crate::stripe_simulator::{Simulator, SimulatorConfig};
 
 pub struct Application {
     listener: TcpListener,
@@ -68,8 +53,21 @@ impl Application {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let local_origin = loopback_origin(listener.local_addr().map_err(StartupError::Bind)?);
-        let payment_gateway = gateways::build(&config, &local_origin, clock.clone())
+        let payment_gateway = gateways::build(&config, &local_origin)
             .map_err(|e| StartupError::Gateway(e.to_string()))?;
+        // the embedded Stripe simulator, when the gateway was built to talk to one
+        let simulator = payment_gateway.simulator.map(|s| {
+            Simulator::new(SimulatorConfig {
+                secret_key: s.secret_key,
+                client_id: s.client_id,
+                public_base: s.public_base,
+                webhook_url: Some(s.webhook_url),
+                webhook_secrets: vec![s.webhook_secret],
+                state_file: Some(s.state_file),
+                seed_demo_data: true,
+                clock: clock.clone(),
+            })
+        });
         let tokens = TokenService::new(
             db.clone(),
             &config.secret_key,
@@ -95,7 +93,7 @@ impl Application {
                 ..LoginThrottle::default()
             }),
             payments: Arc::new(Payments::new(payment_gateway.gateway, db.clone())),
-            simulator: payment_gateway.simulator,
+            simulator,
         });
         let router = router(state.clone());
         Ok(Self {
@@ -158,106 +156,34 @@ fn loopback_origin(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+/// The Leptos pages (and the site's files) inside `http::router`'s layers; the Stripe simulator,
+/// when it stands in for Stripe, beside them under its own path, where none of subgate's layers
+/// apply.
 pub fn router(state: AppState) -> Router {
-    let production = state.config.is_production();
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        // __Host- cookies must be Secure, host-only and Path=/: no subdomain can plant one
-        .with_name(if production {
-            "__Host-subgate_session"
-        } else {
-            "subgate_session"
-        })
-        .with_secure(production)
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_path("/")
-        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
-
     let routes = generate_route_list(App);
-    let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            {
-                let state = state.clone();
-                move || {
-                    provide_context(state.clone());
-                    // a fresh nonce per page for the inline hydration scripts (see the CSP in app.rs)
-                    leptos::nonce::provide_nonce();
-                }
-            },
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
-        .merge(oauth::browser_router())
-        .merge(connect::browser_router())
-        // CSRF guards the routes that exist; a POST to a path that does not is a JSON 404, not
-        // a CSRF error that sends a client looking for the wrong problem
-        .route_layer(from_fn_with_state(state.clone(), csrf::middleware))
-        .fallback(
-            axum::routing::get(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-                .fallback(unknown_endpoint),
-        )
-        .layer(middleware::from_fn(server_fn_status::middleware))
-        .layer(middleware::from_fn(auth_session::guard));
-
-    let app = Router::new()
-        .merge(health::router())
-        // clients authenticate themselves (bearer tokens, client secrets, webhook signatures):
-        // no cookies, no CSRF
-        .merge(oauth::client_router(&state))
-        .merge(api::router(&state))
-        .merge(webhooks::router())
-        // the one-time SSO link: it starts the subscriber's own session, not a merchant's
-        .merge(sso::browser_router())
-        .merge(pages)
-        .layer(sessions)
-        .layer(from_fn_with_state(state.clone(), security_headers::middleware))
-        .layer(from_fn_with_state(state.clone(), request_meta::middleware))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(middleware::from_fn(payload_too_large_as_json))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-        }))
-        .with_state(state.clone());
-
+    let pages = Router::new().leptos_routes_with_context(
+        &state,
+        routes,
+        {
+            let state = state.clone();
+            move || {
+                provide_context(state.clone());
+                // a fresh nonce per page for the inline hydration scripts (see the CSP in app.rs)
+                leptos::nonce::provide_nonce();
+            }
+        },
+        {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        },
+    );
+    let files = axum::routing::get(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    let app = crate::http::router(state.clone(), pages, files);
     match &state.simulator {
-        // the simulator stands in for Stripe's own servers: none of subgate's layers apply
         Some(simulator) => Router::new()
             .nest_service(SIMULATOR_PATH, simulator.router())
             .fallback_service(app),
         None => app,
-    }
-}
-
-async fn unknown_endpoint() -> crate::error::AppError {
-    crate::error::AppError::NotFound("No such endpoint.".into())
-}
-
-/// The body limit's 413 (from the limit layer or a body extractor) is plain text; every endpoint
-/// promises JSON: the API's error body, or Recurpay's envelope on the SSO login call.
-async fn payload_too_large_as_json(
-    req: Request<axum::body::Body>,
-    next: middleware::Next,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let sso_login = sso::is_login_path(req.uri().path());
-    let response = next.run(req).await;
-    let is_json = response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || is_json {
-        return response;
-    }
-    let error = crate::error::AppError::PayloadTooLarge;
-    if sso_login {
-        sso::login_error(crate::sso::LoginError::App(error))
-    } else {
-        error.into_response()
     }
 }
 

@@ -130,6 +130,11 @@ pub fn query_component(s: &str) -> String {
     escape(s, b"-._~!$'()*,;:@/?")
 }
 
+/// The API tab browsing `path`: where a browser navigating to an API URL is sent.
+pub fn browse_href(path: &str) -> String {
+    format!("/dashboard/api?path={}", query_component(path))
+}
+
 fn escape(s: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {

@@ -13,7 +13,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use super::auth_session;
+use super::middleware::auth_session;
 use crate::crypto::{constant_time_eq, random_token};
 use crate::dto::payments::Notice;
 use crate::error::AppError;
@@ -85,7 +85,7 @@ async fn callback(
         Err(message) => Notice { ok: false, message },
     };
     if let Err(e) = session.insert(NOTICE_KEY, &notice).await {
-        return super::error_response(&axum::http::HeaderMap::new(), e.into());
+        return super::wire::error_response(&axum::http::HeaderMap::new(), e.into());
     }
     Redirect::to(TAB).into_response()
 }

@@ -10,6 +10,9 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
+/// `?format=json`: the raw body, for a browser that would otherwise be shown the API tab.
+pub const RAW_FORMAT: &str = "format=json";
+
 /// A JSON body; 415 without `Content-Type: application/json`, 400 for broken JSON, 422 for JSON
 /// of the wrong shape, 413 past the body limit.
 pub struct ApiJson<T>(pub T);
@@ -92,11 +95,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
         let _ = state;
-        // `format=json` only chooses the raw body over the API tab (see `api::RAW_FORMAT`)
+        // `format=json` only chooses the raw body over the API tab (see [`RAW_FORMAT`])
         let query = parts.uri.query().unwrap_or_default();
         let kept: Vec<&str> = query
             .split('&')
-            .filter(|p| !p.is_empty() && *p != super::api::RAW_FORMAT)
+            .filter(|p| !p.is_empty() && *p != RAW_FORMAT)
             .collect();
         let uri: axum::http::Uri = format!("/?{}", kept.join("&"))
             .parse()

@@ -1,83 +1,113 @@
-//! The HTTP edge that is not Leptos pages: request metadata and HTTPS enforcement, CSRF,
-//! security headers, the merchant session, health checks. Each concern is one middleware or
-//! router; `startup.rs` assembles them.
+//! The HTTP edge, one folder or file per protocol: the JSON API ([`api`]), OAuth 2.0
+//! ([`oauth`]), single sign-on ([`sso`]), Stripe Connect's browser round trip ([`connect`]),
+//! Stripe's webhooks ([`webhooks`]), health checks ([`health`]) and the API describing itself
+//! ([`docs`]), with what runs around every request in [`middleware`]. [`router`] assembles them
+//! around the Leptos pages it is handed; nothing here knows the pages themselves.
 
 pub mod api;
-pub mod auth_session;
 pub mod connect;
-pub mod cors;
-pub mod csrf;
-pub mod customers;
 pub mod docs;
 pub mod extract;
 pub mod health;
+pub mod middleware;
 pub mod oauth;
-pub mod openapi;
-pub mod request_meta;
-pub mod security_headers;
-pub mod server_fn_status;
 pub mod sso;
 pub mod webhooks;
+pub mod wire;
 
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::Request;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::IntoResponse;
+use axum::routing::MethodRouter;
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
 
+use self::middleware::{auth_session, csrf, request_meta, security_headers, server_fn_status};
+use crate::db::sessions::DbSessionStore;
 use crate::error::AppError;
+use crate::state::AppState;
 
-/// True when the client is a browser navigating (it asks for HTML), not a script or API client.
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
-}
+/// Idle merchant sessions end after this long.
+const SESSION_IDLE: time::Duration = time::Duration::hours(12);
+/// No request body may exceed this (forms and JSON are far smaller).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// An error as a small HTML page for browsers, as JSON for everyone else.
-pub fn error_response(headers: &HeaderMap, error: AppError) -> Response {
-    if !wants_html(headers) {
-        return error.into_response();
-    }
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let title = status.canonical_reason().unwrap_or("Error");
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · subgate</title></head>\
-         <body style=\"font-family:system-ui;max-width:40rem;margin:4rem auto\"><h1>{title}</h1><p id=\"error-message\">{message}</p>\
-         <p><a href=\"/\">Back to subgate</a></p></body></html>",
-        message = escape_html(&error.to_string()),
-    );
-    (status, Html(page)).into_response()
-}
-
-pub fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// `s` as one URL path segment: unreserved and sub-delimiter characters stay, everything else
-/// (including `/`, `?`, `#`, `%` and non-ASCII) is percent-encoded.
-pub fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
+/// Every route of subgate's edge around `pages` (the Leptos pages, which get the merchant's
+/// session, CSRF and server-function status codes), with `files` (the site's files and the
+/// page-level 404) as the fallback, and the layers every request passes through.
+pub fn router(state: AppState, pages: Router<AppState>, files: MethodRouter<AppState>) -> Router {
+    let production = state.config.is_production();
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        // __Host- cookies must be Secure, host-only and Path=/: no subdomain can plant one
+        .with_name(if production {
+            "__Host-subgate_session"
         } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+            "subgate_session"
+        })
+        .with_secure(production)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE));
+
+    let pages = pages
+        .merge(oauth::browser_router())
+        .merge(connect::browser_router())
+        // CSRF guards the routes that exist; a POST to a path that does not is a JSON 404, not
+        // a CSRF error that sends a client looking for the wrong problem
+        .route_layer(from_fn_with_state(state.clone(), csrf::middleware))
+        .fallback(files.fallback(unknown_endpoint))
+        .layer(from_fn(server_fn_status::middleware))
+        .layer(from_fn(auth_session::guard));
+
+    Router::new()
+        .merge(health::router())
+        // clients authenticate themselves (bearer tokens, client secrets, webhook signatures):
+        // no cookies, no CSRF
+        .merge(oauth::client_router(&state))
+        .merge(api::router(&state))
+        .merge(webhooks::router())
+        // the one-time SSO link: it starts the subscriber's own session, not a merchant's
+        .merge(sso::browser_router())
+        .merge(pages)
+        .layer(sessions)
+        .layer(from_fn_with_state(state.clone(), security_headers::middleware))
+        .layer(from_fn_with_state(state.clone(), request_meta::middleware))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(from_fn(payload_too_large_as_json))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
 }
 
-/// The value of the cookie `name`, if the request carries it.
-pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
+async fn unknown_endpoint() -> AppError {
+    AppError::NotFound("No such endpoint.".into())
+}
+
+/// The body limit's 413 (from the limit layer or a body extractor) is plain text; every endpoint
+/// promises JSON: the API's error body, or Recurpay's envelope on the SSO login call.
+async fn payload_too_large_as_json(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let sso_login = sso::is_login_path(req.uri().path());
+    let response = next.run(req).await;
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE || is_json {
+        return response;
+    }
+    let error = AppError::PayloadTooLarge;
+    if sso_login {
+        sso::login_error(crate::sso::LoginError::App(error))
+    } else {
+        error.into_response()
+    }
 }

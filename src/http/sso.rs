@@ -12,8 +12,8 @@ use axum::{Extension, Json, Router};
 use serde_json::json;
 
 use super::extract::{json_body, ApiPath};
-use super::request_meta::RequestMeta;
-use super::{escape_html, path_segment};
+use super::middleware::request_meta::RequestMeta;
+use super::wire::{escape_html, path_segment};
 use crate::dto::sso::{SsoLoginData, SsoLoginRequest, SsoLoginResponse};
 use crate::error::AppError;
 use crate::sso::{Caller, LinkRefused, LoginError, LoginRequest};
@@ -140,7 +140,7 @@ pub(crate) async fn preflight_at_recurpay_path() -> Response {
     security(()),
     responses(
         (status = 200, description = "The one-time link.", body = SsoLoginResponse),
-        super::openapi::SsoLoginErrors,
+        crate::http::docs::bodies::SsoLoginErrors,
     ),
 )]
 pub(crate) async fn login(
@@ -169,7 +169,7 @@ pub(crate) async fn login(
     security(()),
     responses(
         (status = 200, description = "The one-time link.", body = SsoLoginResponse),
-        super::openapi::SsoLoginErrors,
+        crate::http::docs::bodies::SsoLoginErrors,
     ),
 )]
 pub(crate) async fn login_at_recurpay_path(
@@ -353,7 +353,7 @@ pub(crate) async fn open_link(
     let Ok(ApiPath(token)) = path else {
         return dead_link(LinkRefused::Dead);
     };
-    if !super::csrf::same_origin(&headers, &state.config.public_origin()) {
+    if !super::middleware::csrf::same_origin(&headers, &state.config.public_origin()) {
         return page(
             StatusCode::FORBIDDEN,
             "link-foreign",
@@ -402,7 +402,7 @@ pub fn portal_cookie_name(production: bool) -> &'static str {
 
 /// The portal session cookie's value, if the browser sent one.
 pub fn portal_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    super::cookie_value(headers, portal_cookie_name(state.config.is_production()))
+    super::wire::cookie_value(headers, portal_cookie_name(state.config.is_production()))
 }
 
 /// One friendly page for every link that does not open the portal: the subscriber can do

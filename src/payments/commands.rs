@@ -11,7 +11,7 @@ use crate::db::Db;
 async fn payments(config: &Config) -> Result<Payments, Box<dyn std::error::Error>> {
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    let built = super::gateways::build(config, &config.public_origin(), Clock::system())?;
+    let built = super::gateways::build(config, &config.public_origin())?;
     Ok(Payments::new(built.gateway, db))
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Every state-changing server function takes `csrf_token`: the browser's server-function
 //! client sends the function's arguments (not the raw form), so the token must be one of them
-//! for the CSRF layer (`crate::http::csrf`), which checks it before the function runs, to see it.
+//! for the CSRF layer (`crate::http::middleware::csrf`), which checks it before the function runs, to see it.
 //! A function that forgets it fails closed: every call is refused.
 
 use leptos::prelude::*;
@@ -29,7 +29,7 @@ pub async fn signup(
         ctx.now(),
     )
     .await?;
-    crate::http::auth_session::log_in(&ctx.session, &merchant.id).await?;
+    crate::http::middleware::auth_session::log_in(&ctx.session, &merchant.id).await?;
     let to = "/dashboard/oauth".to_string();
     super::ssr::redirect_plain_form_post(&to);
     Ok(to)
@@ -55,9 +55,9 @@ pub async fn login(
         ctx.now(),
     )
     .await?;
-    crate::http::auth_session::log_in(&ctx.session, &merchant.id).await?;
+    crate::http::middleware::auth_session::log_in(&ctx.session, &merchant.id).await?;
     tracing::info!(merchant = %merchant.id, "merchant logged in");
-    let to = crate::http::auth_session::safe_next(next.as_deref());
+    let to = crate::http::middleware::auth_session::safe_next(next.as_deref());
     super::ssr::redirect_plain_form_post(&to);
     Ok(to)
 }
@@ -66,7 +66,7 @@ pub async fn login(
 pub async fn logout(csrf_token: String) -> Result<String, AppError> {
     let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
-    crate::http::auth_session::log_out(&ctx.session).await?;
+    crate::http::middleware::auth_session::log_out(&ctx.session).await?;
     let to = "/login".to_string();
     super::ssr::redirect_plain_form_post(&to);
     Ok(to)
@@ -76,7 +76,7 @@ pub async fn logout(csrf_token: String) -> Result<String, AppError> {
 #[server(prefix = "/fn", endpoint = "current_merchant", input = leptos::server_fn::codec::GetUrl)]
 pub async fn current_merchant() -> Result<Option<MerchantView>, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let Some(id) = crate::http::auth_session::merchant_id(&ctx.session).await? else {
+    let Some(id) = crate::http::middleware::auth_session::merchant_id(&ctx.session).await? else {
         return Ok(None);
     };
     Ok(crate::accounts::merchant(&ctx.state.db, &id)

@@ -127,7 +127,7 @@ pub async fn load_api_catalog() -> Result<ApiCatalog, AppError> {
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
     let origin = ctx.state.config.public_origin();
-    let doc = serde_json::to_value(crate::http::openapi::document(&origin))
+    let doc = serde_json::to_value(crate::http::docs::openapi::document(&origin))
         .map_err(|_| AppError::Internal)?;
     let playground = format!("{origin}/dashboard/oauth/playground");
     let clients = crate::oauth::clients::list(&ctx.state.db, &merchant).await?;

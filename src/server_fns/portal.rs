@@ -47,7 +47,7 @@ pub async fn load_portal() -> Result<Option<PortalView>, AppError> {
         Ok((customer, rows)) => (
             customer.email,
             rows.iter()
-                .map(crate::http::customers::subscription_view)
+                .map(crate::http::api::views::subscription_view)
                 .collect(),
             None,
         ),

@@ -186,7 +186,7 @@ pub async fn test_sso_hash(
     let url = crate::http::sso::endpoint_template(&ctx.state.config.public_origin(), &store)
         .replace(
             "{subscriber_id}",
-            &crate::http::path_segment(subscriber.as_str()),
+            &crate::http::wire::path_segment(subscriber.as_str()),
         );
     // the subscriber id is the merchant's own data: `o'brien';id;'` must stay one word
     let curl = format!(

@@ -5,7 +5,7 @@ use leptos::prelude::use_context;
 use tower_sessions::Session;
 
 use crate::error::AppError;
-use crate::http::request_meta::RequestMeta;
+use crate::http::middleware::request_meta::RequestMeta;
 use crate::state::AppState;
 
 pub struct Ctx {
@@ -41,7 +41,7 @@ impl Ctx {
 
     /// The logged-in merchant; every tab's data is scoped by it.
     pub async fn merchant_id(&self) -> Result<String, AppError> {
-        crate::http::auth_session::merchant_id(&self.session)
+        crate::http::middleware::auth_session::merchant_id(&self.session)
             .await?
             .ok_or(AppError::Unauthenticated)
     }
@@ -51,7 +51,7 @@ impl Ctx {
 /// does a full navigation itself, so the new page renders with the new session's CSRF token.
 pub fn redirect_plain_form_post(to: &str) {
     let accepts_html = use_context::<axum::http::request::Parts>()
-        .is_some_and(|p| crate::http::wants_html(&p.headers));
+        .is_some_and(|p| crate::http::wire::wants_html(&p.headers));
     if accepts_html {
         leptos_axum::redirect(to);
     }

@@ -12,7 +12,7 @@ pub fn csrf_token() -> String {
         use_context::<axum::http::request::Parts>()
             .and_then(|p| {
                 p.extensions
-                    .get::<crate::http::csrf::CsrfToken>()
+                    .get::<crate::http::middleware::csrf::CsrfToken>()
                     .map(|t| t.0.clone())
             })
             .unwrap_or_default()

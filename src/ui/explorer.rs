@@ -15,7 +15,7 @@ use leptos_router::hooks::use_query_map;
 use serde_json::Value;
 
 use super::components::{csrf_token, shell_quote, CopyButton, BUTTON};
-use crate::dto::explorer::{query_component, query_pairs, ApiCatalog, ApiOperation};
+use crate::dto::explorer::{browse_href, query_component, query_pairs, ApiCatalog, ApiOperation};
 use crate::server_fns::explorer::{explorer_token, load_api_catalog};
 
 /// sessionStorage: the bearer token a public client got through PKCE for the API tab.
@@ -24,10 +24,6 @@ const INPUT: &str =
     "mt-1 block w-full rounded-md border border-slate-300 px-3 py-1.5 font-mono text-sm";
 const SECONDARY: &str =
     "rounded-md border border-slate-300 px-3 py-1 text-sm text-slate-700 hover:bg-slate-100";
-
-pub fn browse_href(path: &str) -> String {
-    format!("/dashboard/api?path={}", query_component(path))
-}
 
 fn op_href(op: &ApiOperation) -> String {
     format!("/dashboard/api?op={}", query_component(&op.key()))

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::helpers::{browser, spawn_app};
+use crate::support::{browser, spawn_app};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "delete", "options"];
 /// Paths under these prefixes are the API surface the document must cover.
@@ -21,7 +21,7 @@ const DOCUMENTED_PREFIXES: [&str; 7] = [
 /// The JSON 404 of an API path no route serves.
 const NO_SUCH_ENDPOINT: &str = "No such API endpoint.";
 
-async fn document(app: &crate::helpers::TestApp) -> Value {
+async fn document(app: &crate::support::TestApp) -> Value {
     let res = browser()
         .get(app.url("/api/openapi.json"))
         .send()
@@ -129,14 +129,35 @@ async fn the_document_is_openapi_3_1_with_this_servers_urls_and_security_schemes
     }
 }
 
-/// `.route("/path", get(a).post(b))` and `.route(CONST, …)` calls in `src/http`, as
-/// (path, method) pairs.
-fn routes_in_source() -> BTreeSet<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
-    let mut routes = BTreeSet::new();
-    for entry in std::fs::read_dir(&dir).expect("src/http") {
+/// Every `.rs` file under `dir`, at any depth, with its text.
+fn sources_under(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+    for entry in std::fs::read_dir(dir).expect("a folder of src/http") {
         let path = entry.expect("present").path();
-        let source = std::fs::read_to_string(&path).expect("present");
+        if path.is_dir() {
+            sources_under(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("present");
+            out.push((path, text));
+        }
+    }
+}
+
+/// `.route("/path", get(a).post(b))` and `.route(CONST, …)` calls in `src/http` and its
+/// folders, as (path, method) pairs.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let mut sources = Vec::new();
+    sources_under(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http"),
+        &mut sources,
+    );
+    assert!(
+        sources.len() > 20,
+        "the scan reads every file of src/http: {}",
+        sources.len()
+    );
+    let all: String = sources.iter().map(|(_, text)| text.as_str()).collect();
+    let mut routes = BTreeSet::new();
+    for (path, source) in &sources {
         let mut rest = source.as_str();
         while let Some(at) = rest.find(".route(") {
             rest = &rest[at + ".route(".len()..];
@@ -160,13 +181,13 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
             let route_path = if let Some(literal) = first.strip_prefix('"') {
                 literal.trim_end_matches('"').to_string()
             } else {
-                // a constant of this file: `pub const NAME: &str = "…";`
+                // a constant of src/http: `pub const NAME: &str = "…";`
                 let marker = format!("const {first}: &str = \"");
-                let from = source
+                let from = all
                     .find(&marker)
                     .unwrap_or_else(|| panic!("{}: constant {first} not found", path.display()))
                     + marker.len();
-                source[from..source[from..].find('"').expect("present") + from].to_string()
+                all[from..all[from..].find('"').expect("present") + from].to_string()
             };
             for method in METHODS {
                 let called = handlers.contains(&format!(" {method}("))

@@ -1,7 +1,7 @@
-//! The customers and subscriptions API: `/api/customers…`, `/api/subscriptions/{id}` and the
-//! Riverty-compatible `/subscription/v1/clients/{client_id}/subscriptions/{id}`. Thin: parse,
-//! check the caller's scope, call `crate::payments`, shape the answer. Every call is scoped to
-//! the caller's merchant.
+//! Customers: push (with `Idempotency-Key`), list a page at a time, read, forget, and open a
+//! Stripe customer-portal session. Thin: parse, check the caller's scope, call
+//! `crate::payments`, shape the answer with [`super::views`]. Every call is scoped to the
+//! caller's merchant.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -13,18 +13,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde::Deserialize;
 
-use super::api::{ApiCaller, ApiError};
-use super::extract::{json_body, ApiJson, ApiPath, ApiQuery};
-use super::path_segment;
+use super::views::customer_view;
+use super::{ApiCaller, ApiError};
 use crate::crypto::sha256_hex;
-use crate::db::payments::{
-    CustomerRow, Reservation, StoredResponse, SubscriptionRow, Upserted, IN_PROGRESS,
-};
+use crate::db::payments::{Reservation, StoredResponse, Upserted, IN_PROGRESS};
 use crate::dto::payments::{
     CustomerPage, CustomerView, PortalSessionRequest, PortalSessionView, PushCustomer,
-    SubscriptionItemView, SubscriptionList, SubscriptionStatus, SubscriptionView,
 };
 use crate::error::AppError;
+use crate::http::docs::bodies::{BodyErrors, CallerErrors, ErrorBody, GatewayErrors};
+use crate::http::extract::{json_body, ApiJson, ApiPath, ApiQuery};
 use crate::payments::customers::{parse_email, CustomerId, ReturnUrl, SubscriberId};
 use crate::state::AppState;
 
@@ -40,74 +38,9 @@ pub fn router() -> Router<AppState> {
             get(get_customer).delete(delete_customer),
         )
         .route(
-            "/api/customers/{subscriber_id}/subscriptions",
-            get(customer_subscriptions),
-        )
-        .route(
             "/api/customers/{subscriber_id}/portal-session",
             post(portal_session),
         )
-        .route("/api/subscriptions/{subscription_id}", get(subscription))
-        .route(
-            "/subscription/v1/clients/{client_id}/subscriptions/{subscription_id}",
-            get(riverty_subscription),
-        )
-}
-
-// ---------------------------------------------------------------------------------------------
-// views
-
-pub fn customer_url(subscriber_id: &str) -> String {
-    format!("/api/customers/{}", path_segment(subscriber_id))
-}
-
-pub fn customer_view(c: &CustomerRow) -> CustomerView {
-    let url = customer_url(&c.subscriber_id);
-    CustomerView {
-        subscriber_id: c.subscriber_id.clone(),
-        customer_id: c.customer_id.clone(),
-        email: c.email.clone(),
-        created_at: c.created_at,
-        updated_at: c.updated_at,
-        synced_at: c.synced_at,
-        subscriptions_url: format!("{url}/subscriptions"),
-        url,
-    }
-}
-
-pub fn subscription_view(row: &SubscriptionRow) -> SubscriptionView {
-    let s = &row.subscription;
-    SubscriptionView {
-        id: s.id.clone(),
-        subscriber_id: row.subscriber_id.clone(),
-        customer_id: s.customer_id.clone(),
-        status: s.status,
-        cancel_at_period_end: s.cancel_at_period_end,
-        cancel_at: s.cancel_at,
-        canceled_at: s.canceled_at,
-        ends_at: s.ends_at(),
-        current_period_end: s.current_period_end,
-        trial_end: s.trial_end,
-        created: s.created,
-        items: s
-            .items
-            .iter()
-            .map(|i| SubscriptionItemView {
-                id: i.id.clone(),
-                price_id: i.price_id.clone(),
-                product_id: i.product_id.clone(),
-                product_name: i.product_name.clone(),
-                unit_amount: i.unit_amount,
-                currency: i.currency.clone(),
-                interval: i.interval.clone(),
-                interval_count: i.interval_count,
-                quantity: i.quantity,
-                current_period_end: i.current_period_end,
-            })
-            .collect(),
-        synced_at: row.synced_at,
-        url: format!("/api/subscriptions/{}", path_segment(&s.id)),
-    }
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {
@@ -136,10 +69,10 @@ fn json_response(status: StatusCode, body: String) -> Response {
     responses(
         (status = 201, description = "Linked a new subscriber.", body = CustomerView, headers(("Location" = String, description = "The customer's URL."))),
         (status = 200, description = "Updated the existing subscriber (or replayed an idempotent answer).", body = CustomerView),
-        (status = 404, description = "No such customer on the connected Stripe account.", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
-        super::openapi::BodyErrors,
-        super::openapi::GatewayErrors,
+        (status = 404, description = "No such customer on the connected Stripe account.", body = ErrorBody),
+        CallerErrors,
+        BodyErrors,
+        GatewayErrors,
     ),
     security(("oauth2" = ["customers:write"]), ("session" = [])),
 )]
@@ -267,9 +200,9 @@ pub(crate) struct PageQuery {
     params(PageQuery),
     responses(
         (status = 200, description = "A page of customers, ordered by subscriber id.", body = CustomerPage),
-        (status = 400, description = "The cursor is not one this API issued.", body = super::openapi::ErrorBody),
-        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
+        (status = 400, description = "The cursor is not one this API issued.", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = ErrorBody),
+        CallerErrors,
     ),
     security(("oauth2" = ["customers:read"]), ("session" = [])),
 )]
@@ -320,10 +253,10 @@ fn decode_cursor(cursor: &str) -> Result<String, AppError> {
     params(("subscriber_id" = String, Path, description = "Your own id for the user, as pushed.", example = "user-42")),
     responses(
         (status = 200, description = "The customer.", body = CustomerView),
-        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
-        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
+        (status = 400, description = "The path does not decode.", body = ErrorBody),
+        (status = 404, description = "No such customer (for this merchant).", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = ErrorBody),
+        CallerErrors,
     ),
     security(("oauth2" = ["customers:read"]), ("session" = [])),
 )]
@@ -348,10 +281,10 @@ pub(crate) async fn get_customer(
     params(("subscriber_id" = String, Path, description = "Your own id for the user, as pushed.", example = "user-42")),
     responses(
         (status = 204, description = "Unlinked; its mirrored subscriptions are gone too. Nothing changes on Stripe."),
-        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
-        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
+        (status = 400, description = "The path does not decode.", body = ErrorBody),
+        (status = 404, description = "No such customer (for this merchant).", body = ErrorBody),
+        (status = 422, description = "A field breaks a rule; the message names it.", body = ErrorBody),
+        CallerErrors,
     ),
     security(("oauth2" = ["customers:write"]), ("session" = [])),
 )]
@@ -369,151 +302,6 @@ pub(crate) async fn delete_customer(
     Ok(StatusCode::NO_CONTENT)
 }
 
-// ---------------------------------------------------------------------------------------------
-// subscriptions
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct SubscriptionsQuery {
-    /// Pull from Stripe before answering (slower; webhooks keep the mirror fresh anyway).
-    refresh: Option<bool>,
-    /// `all` (the default) or one status.
-    #[param(
-        pattern = "^(all|incomplete|incomplete_expired|trialing|active|past_due|canceled|unpaid|paused)$",
-        example = "active"
-    )]
-    status: Option<String>,
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/customers/{subscriber_id}/subscriptions",
-    tag = "subscriptions",
-    params(("subscriber_id" = String, Path, description = "Your own id for the user, as pushed.", example = "user-42"), SubscriptionsQuery),
-    responses(
-        (status = 200, description = "The customer's subscriptions, canceled ones included unless filtered.", body = SubscriptionList),
-        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
-        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
-        super::openapi::GatewayErrors,
-    ),
-    security(("oauth2" = ["subscriptions:read"]), ("session" = [])),
-)]
-pub(crate) async fn customer_subscriptions(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiPath(subscriber_id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<SubscriptionsQuery>,
-) -> Result<Json<SubscriptionList>, ApiError> {
-    caller.require("subscriptions:read")?;
-    let subscriber = SubscriberId::parse(&subscriber_id)?;
-    let only = match q.status.as_deref() {
-        None | Some("all") => None,
-        Some(raw) => match SubscriptionStatus::parse(raw) {
-            SubscriptionStatus::Unknown => {
-                return Err(AppError::validation(
-                    "status: all, active, trialing, past_due, canceled, unpaid, paused, incomplete or incomplete_expired.",
-                )
-                .into())
-            }
-            known => Some(known),
-        },
-    };
-    let (customer, rows) = state
-        .payments
-        .subscriptions(
-            &caller.merchant_id,
-            &subscriber,
-            q.refresh.unwrap_or(false),
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json(SubscriptionList {
-        subscriber_id: customer.subscriber_id,
-        customer_id: customer.customer_id,
-        data: rows
-            .iter()
-            .filter(|r| only.is_none_or(|s| r.subscription.status == s))
-            .map(subscription_view)
-            .collect(),
-    }))
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RefreshQuery {
-    /// Pull from Stripe before answering.
-    refresh: Option<bool>,
-}
-
-#[utoipa::path(
-    get,
-    path = "/api/subscriptions/{subscription_id}",
-    tag = "subscriptions",
-    params(("subscription_id" = String, Path, description = "Stripe's subscription id.", example = "sub_1MowQVLkdIwHu7ixeRlqHVzs"), RefreshQuery),
-    responses(
-        (status = 200, description = "The subscription.", body = SubscriptionView),
-        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such subscription among your customers' (for this merchant).", body = super::openapi::ErrorBody),
-        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
-        super::openapi::GatewayErrors,
-    ),
-    security(("oauth2" = ["subscriptions:read"]), ("session" = [])),
-)]
-pub(crate) async fn subscription(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiPath(subscription_id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<RefreshQuery>,
-) -> Result<Json<SubscriptionView>, ApiError> {
-    caller.require("subscriptions:read")?;
-    let row = state
-        .payments
-        .subscription(
-            &caller.merchant_id,
-            &subscription_id,
-            q.refresh.unwrap_or(false),
-            state.clock.now(),
-        )
-        .await?;
-    Ok(Json(subscription_view(&row)))
-}
-
-/// Riverty's path for the same read; the client in the path must be the token's own.
-#[utoipa::path(
-    get,
-    path = "/subscription/v1/clients/{client_id}/subscriptions/{subscription_id}",
-    tag = "subscriptions",
-    params(("client_id" = String, Path, description = "The OAuth client the bearer token was issued to."), ("subscription_id" = String, Path, description = "Stripe's subscription id.", example = "sub_1MowQVLkdIwHu7ixeRlqHVzs"), RefreshQuery),
-    responses(
-        (status = 200, description = "The subscription (Riverty-compatible path).", body = SubscriptionView),
-        (status = 400, description = "The path does not decode.", body = super::openapi::ErrorBody),
-        (status = 404, description = "No such subscription among your customers'.", body = super::openapi::ErrorBody),
-        (status = 422, description = "A field breaks a rule; the message names it.", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
-        super::openapi::GatewayErrors,
-    ),
-    security(("oauth2" = ["subscriptions:read"]), ("session" = [])),
-)]
-pub(crate) async fn riverty_subscription(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    ApiPath((client_id, subscription_id)): ApiPath<(String, String)>,
-    query: ApiQuery<RefreshQuery>,
-) -> Result<Json<SubscriptionView>, ApiError> {
-    if caller.client_id.as_deref() != Some(client_id.as_str()) {
-        return Err(AppError::Forbidden(
-            "client_id in the path must be the client the access token was issued to.".into(),
-        )
-        .into());
-    }
-    subscription(State(state), caller, ApiPath(subscription_id), query).await
-}
-
 #[utoipa::path(
     post,
     path = "/api/customers/{subscriber_id}/portal-session",
@@ -522,10 +310,10 @@ pub(crate) async fn riverty_subscription(
     request_body(content = PortalSessionRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "A Stripe customer-portal session: send the customer's browser to `url`.", body = PortalSessionView),
-        (status = 404, description = "No such customer (for this merchant).", body = super::openapi::ErrorBody),
-        super::openapi::CallerErrors,
-        super::openapi::BodyErrors,
-        super::openapi::GatewayErrors,
+        (status = 404, description = "No such customer (for this merchant).", body = ErrorBody),
+        CallerErrors,
+        BodyErrors,
+        GatewayErrors,
     ),
     security(("oauth2" = ["portal:write"]), ("session" = [])),
 )]

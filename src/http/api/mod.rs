@@ -1,30 +1,30 @@
-//! The JSON API's front door. A caller is either a bearer token (RFC 6750) from an OAuth
-//! client, or the logged-in merchant's session (for the browsable API). The two never mix: a
-//! request with an `Authorization` header is judged on it alone, and a session request needs
-//! the CSRF token on unsafe methods while a bearer request needs none.
+//! The JSON API under `/api/` (and Riverty's `/subscription/` path): who is calling
+//! ([`caller`]), `/api/me`, customers and subscriptions, the one mapping of stored rows to the
+//! API's views ([`views`]), and what every unknown path or method answers.
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+pub mod caller;
+pub mod customers;
+pub mod me;
+pub mod subscriptions;
+pub mod views;
+
+use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum::{Json, Router};
-use serde_json::json;
-use tower_sessions::Session;
+use axum::Router;
 
-use super::{auth_session, csrf};
+pub use caller::{ApiCaller, ApiError, InsufficientScope, Via};
+
 use crate::error::AppError;
-use crate::oauth::scope::Scopes;
-use crate::oauth::tokens::TokenRejected;
 use crate::state::AppState;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
-        .route("/api/me", get(me))
-        .merge(super::customers::router())
-        .merge(super::sso::api_router())
-        .merge(super::openapi::router())
-        .merge(super::docs::router())
+        .route("/api/me", get(me::me))
+        .merge(customers::router())
+        .merge(subscriptions::router())
+        .merge(crate::http::sso::api_router())
+        .merge(crate::http::docs::router())
         // unknown API paths and methods answer in JSON, never with the HTML 404 page
         .route("/api/{*rest}", any(unknown_endpoint))
         .method_not_allowed_fallback(method_not_allowed)
@@ -33,12 +33,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // answered before any route's method check
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            super::cors::api,
+            crate::http::middleware::cors::api,
         ))
 }
-
-/// `?format=json`: the raw body, for a browser that would otherwise be shown the API tab.
-pub const RAW_FORMAT: &str = "format=json";
 
 /// A browser navigating to an API URL (it asks for HTML and sends no bearer token) lands on the
 /// API tab browsing that URL, as with Django REST Framework's browsable API; `?format=json`
@@ -49,22 +46,22 @@ async fn browse_in_dashboard(
 ) -> Response {
     let path = req.uri().path();
     let navigating = req.method() == Method::GET
-        && super::wants_html(req.headers())
+        && crate::http::wire::wants_html(req.headers())
         && !req.headers().contains_key(header::AUTHORIZATION)
         && (path.starts_with("/api/") || path.starts_with("/subscription/"))
-        && path != super::docs::PATH
-        && path != super::openapi::PATH
+        && path != crate::http::docs::PATH
+        && path != crate::http::docs::OPENAPI_PATH
         && !req
             .uri()
             .query()
-            .is_some_and(|q| q.split('&').any(|p| p == RAW_FORMAT));
+            .is_some_and(|q| q.split('&').any(|p| p == crate::http::extract::RAW_FORMAT));
     if navigating {
         let target = req
             .uri()
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or(path);
-        return axum::response::Redirect::to(&crate::ui::explorer::browse_href(target))
+        return axum::response::Redirect::to(&crate::dto::explorer::browse_href(target))
             .into_response();
     }
     next.run(req).await
@@ -79,201 +76,4 @@ async fn method_not_allowed() -> Response {
         AppError::BadRequest("This endpoint does not accept that method.".into()).into_response();
     *res.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     res
-}
-
-/// What an API handler can fail with; always a JSON body.
-#[derive(Debug)]
-pub enum ApiError {
-    App(AppError),
-    Scope(InsufficientScope),
-}
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        Self::App(e)
-    }
-}
-
-impl From<InsufficientScope> for ApiError {
-    fn from(e: InsufficientScope) -> Self {
-        Self::Scope(e)
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        Self::App(e.into())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            Self::App(e) => e.into_response(),
-            Self::Scope(e) => e.into_response(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Bearer,
-    Session,
-}
-
-/// Who is calling the API, on whose merchant account, with which scopes.
-#[derive(Debug, Clone)]
-pub struct ApiCaller {
-    pub merchant_id: String,
-    pub client_id: Option<String>,
-    pub scopes: Scopes,
-    pub via: Via,
-}
-
-impl ApiCaller {
-    /// 403 `insufficient_scope` unless the caller holds `scope`.
-    pub fn require(&self, scope: &'static str) -> Result<(), InsufficientScope> {
-        if self.scopes.contains(scope) {
-            Ok(())
-        } else {
-            Err(InsufficientScope(scope))
-        }
-    }
-}
-
-/// The caller's token lacks a scope (RFC 6750 §3.1).
-#[derive(Debug)]
-pub struct InsufficientScope(pub &'static str);
-
-impl IntoResponse for InsufficientScope {
-    fn into_response(self) -> Response {
-        challenge(
-            StatusCode::FORBIDDEN,
-            Some((
-                "insufficient_scope",
-                "The token lacks the scope this needs.",
-            )),
-            Some(self.0),
-        )
-    }
-}
-
-/// RFC 6750 §3: the `WWW-Authenticate` challenge, with the error in a JSON body too.
-fn challenge(status: StatusCode, error: Option<(&str, &str)>, scope: Option<&str>) -> Response {
-    let mut value = String::from("Bearer realm=\"subgate\"");
-    if let Some((code, description)) = error {
-        value.push_str(&format!(
-            ", error=\"{code}\", error_description=\"{}\"",
-            description.replace('"', "'")
-        ));
-    }
-    if let Some(scope) = scope {
-        value.push_str(&format!(", scope=\"{scope}\""));
-    }
-    let body = match error {
-        Some((code, description)) => json!({ "error": code, "message": description }),
-        None => json!({ "error": "unauthenticated", "message": "Send a bearer token, or log in." }),
-    };
-    let mut res = (status, Json(body)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&value) {
-        res.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    res
-}
-
-impl FromRequestParts<AppState> for ApiCaller {
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        let now = state.clock.now();
-        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-            let token = value
-                .to_str()
-                .ok()
-                .and_then(|v| v.split_once(' '))
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, t)| t.trim())
-                .filter(|t| !t.is_empty())
-                .ok_or_else(|| {
-                    challenge(
-                        StatusCode::UNAUTHORIZED,
-                        Some(("invalid_request", "Use: Authorization: Bearer <token>.")),
-                        None,
-                    )
-                })?;
-            let claims =
-                state.tokens.check_access_token(token, now).await.map_err(
-                    |rejected| match rejected {
-                        TokenRejected::Invalid(why) => challenge(
-                            StatusCode::UNAUTHORIZED,
-                            Some(("invalid_token", &why)),
-                            None,
-                        ),
-                        TokenRejected::Unavailable(e) => e.into_response(),
-                    },
-                )?;
-            let scopes = Scopes::parse(&claims.scope).unwrap_or_default();
-            if let Some(cors) = parts.extensions.get::<super::cors::BearerClient>() {
-                cors.set(&claims.client_id);
-            }
-            return Ok(Self {
-                merchant_id: claims.merchant_id,
-                client_id: Some(claims.client_id),
-                scopes,
-                via: Via::Bearer,
-            });
-        }
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| challenge(StatusCode::UNAUTHORIZED, None, None))?;
-        let merchant_id = auth_session::merchant_id(&session)
-            .await
-            .map_err(IntoResponse::into_response)?
-            .ok_or_else(|| challenge(StatusCode::UNAUTHORIZED, None, None))?;
-        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
-            && !csrf::header_token_valid(&session, &parts.headers, state, parts).await
-        {
-            return Err(AppError::Csrf.into_response());
-        }
-        Ok(Self {
-            merchant_id,
-            client_id: None,
-            scopes: Scopes::all(),
-            via: Via::Session,
-        })
-    }
-}
-
-/// Who the credentials belong to: the merchant, the OAuth client (for a bearer token) and the
-/// scopes.
-#[utoipa::path(
-    get,
-    path = "/api/me",
-    tag = "meta",
-    responses(
-        (status = 200, description = "The caller.", body = super::openapi::MeDoc),
-        (status = 401, description = "No, or an invalid, bearer token or session.", body = super::openapi::ErrorBody),
-    ),
-    security(("oauth2" = []), ("session" = [])),
-)]
-pub(crate) async fn me(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let merchant = crate::accounts::merchant(&state.db, &caller.merchant_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let client = match &caller.client_id {
-        Some(id) => crate::oauth::clients::get(&state.db, &caller.merchant_id, id)
-            .await
-            .ok()
-            .map(|c| json!({ "id": c.id, "name": c.name, "type": c.client_type })),
-        None => None,
-    };
-    Ok(Json(json!({
-        "merchant": { "id": merchant.id, "business_name": merchant.business_name },
-        "client": client,
-        "scope": caller.scopes.to_string(),
-        "via": match caller.via { Via::Bearer => "bearer", Via::Session => "session" },
-    })))
 }

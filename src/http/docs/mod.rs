@@ -1,7 +1,8 @@
-//! `/api/docs`: ReDoc over `/api/openapi.json`, served entirely by this server. The bundle comes
-//! from npm (`redoc`, pinned in package.json) and is copied into `public/vendor/` by
-//! `scripts/setup.sh`, so nothing is fetched from a CDN: the page works on closed networks, and
-//! its own Content-Security-Policy forbids every other origin.
+//! The API describing itself: the OpenAPI document at `/api/openapi.json` ([`openapi`]), the
+//! schemas of its error bodies ([`bodies`]), and `/api/docs`, ReDoc over the document, served
+//! entirely by this server. The bundle comes from npm (`redoc`, pinned in package.json) and is
+//! copied into `public/vendor/` by `scripts/setup.sh`, so nothing is fetched from a CDN: the
+//! page works on closed networks, and its own Content-Security-Policy forbids every other origin.
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -10,7 +11,12 @@ use axum::Router;
 
 use crate::state::AppState;
 
+pub mod bodies;
+pub mod openapi;
+
 pub const PATH: &str = "/api/docs";
+/// The OpenAPI document.
+pub const OPENAPI_PATH: &str = "/api/openapi.json";
 /// Where `scripts/setup.sh` puts the bundle, under the site root.
 pub const BUNDLE: &str = "/vendor/redoc.standalone.js";
 
@@ -20,8 +26,11 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsa
                    worker-src 'self' blob:; base-uri 'none'; form-action 'none'; \
                    frame-ancestors 'none'";
 
+/// The reference page and the document it renders.
 pub fn router() -> Router<AppState> {
-    Router::new().route(PATH, get(redoc_page))
+    Router::new()
+        .route(PATH, get(redoc_page))
+        .merge(openapi::router())
 }
 
 /// The API reference, rendered by ReDoc.
@@ -40,7 +49,7 @@ pub(crate) async fn redoc_page() -> Response {
          <redoc spec-url=\"{spec}\" hide-download-button=\"false\" native-scrollbars></redoc>\
          <noscript>The reference needs JavaScript. The raw document is at <a href=\"{spec}\">{spec}</a>.</noscript>\
          <script src=\"{BUNDLE}\"></script></body></html>",
-        spec = super::openapi::PATH,
+        spec = OPENAPI_PATH,
     );
     (
         [

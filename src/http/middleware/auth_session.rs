@@ -41,7 +41,7 @@ pub async fn guard(session: Session, req: Request, next: Next) -> Response {
     }
     let logged_in = match merchant_id(&session).await {
         Ok(id) => id.is_some(),
-        Err(e) => return super::error_response(req.headers(), e),
+        Err(e) => return crate::http::wire::error_response(req.headers(), e),
     };
     match (dashboard, logged_in) {
         (true, false) => {

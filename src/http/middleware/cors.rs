@@ -93,7 +93,7 @@ pub async fn preflight(State(state): State<AppState>, req: Request, next: Next) 
 }
 
 /// Which client a bearer-authenticated API request came from, filled in by the caller extractor
-/// (`super::api::ApiCaller`) for [`api`] to decide on the response.
+/// (`crate::http::api::ApiCaller`) for [`api`] to decide on the response.
 #[derive(Debug, Clone, Default)]
 pub struct BearerClient(Arc<OnceLock<String>>);
 
@@ -107,7 +107,7 @@ impl BearerClient {
 /// bearer token's client registered. Session-authenticated calls never get CORS headers.
 pub async fn api(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     // the SSO login call answers storefronts itself (any origin, no credentials)
-    if super::sso::is_login_path(req.uri().path()) {
+    if crate::http::sso::is_login_path(req.uri().path()) {
         return next.run(req).await;
     }
     if is_preflight(&req) {

@@ -17,9 +17,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_sessions::Session;
 
-use super::{error_response, wants_html};
 use crate::crypto::{constant_time_eq, random_token};
 use crate::error::AppError;
+use crate::http::wire::{error_response, wants_html};
 use crate::state::AppState;
 
 const SESSION_KEY: &str = "csrf_token";
@@ -55,7 +55,7 @@ pub async fn middleware(
     };
     let stored = match session.get::<String>(SESSION_KEY).await {
         Ok(Some(t)) => Some(t),
-        Ok(None) => super::cookie_value(req.headers(), cookie_name),
+        Ok(None) => crate::http::wire::cookie_value(req.headers(), cookie_name),
         Err(e) => return error_response(req.headers(), e.into()),
     };
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);

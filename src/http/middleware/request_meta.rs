@@ -10,8 +10,8 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::error_response;
 use crate::error::AppError;
+use crate::http::wire::error_response;
 use crate::state::AppState;
 
 #[derive(Debug, Clone)]

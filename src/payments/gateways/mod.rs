@@ -5,15 +5,14 @@
 
 pub mod stripe;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use url::Url;
 
 use self::stripe::{StripeGateway, StripeSettings};
 use super::gateway::{GatewayError, PaymentGateway};
-use crate::clock::Clock;
 use crate::config::{Config, StripeMode};
-use crate::stripe_simulator::{Simulator, SimulatorConfig};
 
 /// Where the embedded Stripe simulator is mounted on this server.
 pub const SIMULATOR_PATH: &str = "/_stripe";
@@ -22,14 +21,28 @@ const SIMULATOR_CLIENT_ID: &str = "ca_subgate_simulator";
 
 pub struct Built {
     pub gateway: Arc<dyn PaymentGateway>,
-    /// The embedded simulator, when no Stripe keys are configured; the caller mounts its router
-    /// at [`SIMULATOR_PATH`].
-    pub simulator: Option<Simulator>,
+    /// When no Stripe keys are configured: the embedded simulator the gateway was built to talk
+    /// to, which the caller starts and mounts at [`SIMULATOR_PATH`] (payments never starts it).
+    pub simulator: Option<EmbeddedSimulator>,
+}
+
+/// The embedded Stripe simulator a simulated gateway expects: its keys, its public address, and
+/// where it delivers webhooks.
+#[derive(Debug, Clone)]
+pub struct EmbeddedSimulator {
+    pub secret_key: String,
+    pub client_id: String,
+    /// `{public origin}/_stripe`: where browsers reach its Connect and portal pages.
+    pub public_base: String,
+    pub webhook_url: String,
+    pub webhook_secret: String,
+    /// Its data survives restarts here.
+    pub state_file: PathBuf,
 }
 
 /// The gateway the configuration asks for. `local_origin` is how this server reaches itself
 /// (`http://127.0.0.1:PORT`), used only by the embedded simulator.
-pub fn build(config: &Config, local_origin: &str, clock: Clock) -> Result<Built, GatewayError> {
+pub fn build(config: &Config, local_origin: &str) -> Result<Built, GatewayError> {
     let stripe = &config.stripe;
     match &stripe.mode {
         StripeMode::Platform { .. } => {
@@ -53,16 +66,14 @@ pub fn build(config: &Config, local_origin: &str, clock: Clock) -> Result<Built,
             };
             let public = config.public_origin();
             let webhook_secret = simulator_webhook_secret(config);
-            let simulator = Simulator::new(SimulatorConfig {
+            let simulator = EmbeddedSimulator {
                 secret_key: SIMULATOR_SECRET_KEY.into(),
                 client_id: SIMULATOR_CLIENT_ID.into(),
                 public_base: format!("{public}{SIMULATOR_PATH}"),
-                webhook_url: Some(format!("{local_origin}/webhooks/stripe")),
-                webhook_secrets: vec![webhook_secret.clone()],
-                state_file: Some(config.data_dir.join("stripe-simulator.json")),
-                seed_demo_data: true,
-                clock,
-            });
+                webhook_url: format!("{local_origin}/webhooks/stripe"),
+                webhook_secret: webhook_secret.clone(),
+                state_file: config.data_dir.join("stripe-simulator.json"),
+            };
             let gateway = StripeGateway::new(StripeSettings {
                 secret_key: SIMULATOR_SECRET_KEY.into(),
                 client_id: SIMULATOR_CLIENT_ID.into(),

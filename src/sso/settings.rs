@@ -1,0 +1,189 @@
+//! A merchant's SSO settings: turning it on and off, rotating the secret, link lifetime and
+//! overlap, and the login log the SSO tab shows.
+
+use super::*;
+use crate::db::sso::{SsoLoginRow, SsoSettingsRow};
+use crate::error::AppError;
+
+impl Sso {
+    pub async fn settings(&self, merchant_id: &str) -> Result<Option<SsoSettingsRow>, AppError> {
+        Ok(self.db.sso_settings(merchant_id).await?)
+    }
+
+    /// The current secret and, during an overlap window, the previous one.
+    /// Turns single sign-on on, creating the store slug on first use and a secret when there is none.
+    pub async fn enable(
+        &self,
+        merchant_id: &str,
+        business_name: &str,
+        now: i64,
+    ) -> Result<SsoSettingsRow, AppError> {
+        let settings = self
+            .settings_or_create(merchant_id, business_name, now)
+            .await?;
+        if settings.enabled && settings.secret_sealed.is_some() {
+            return Ok(settings);
+        }
+        let mut next = settings.clone();
+        next.enabled = true;
+        if next.secret_sealed.is_none() {
+            next.secret_generation = settings.secret_generation + 1;
+            next.secret_sealed = Some(self.sealer.seal(
+                SsoSecret::generate().expose().as_bytes(),
+                &Self::seal_context(merchant_id, next.secret_generation),
+            ));
+            next.secret_created_at = Some(now);
+        }
+        next.updated_at = now;
+        self.save(next, settings.secret_generation).await
+    }
+
+    /// Turns single sign-on off at once and forgets the secrets: links already issued stop
+    /// working, open portal sessions end, and turning it on again starts with a new secret.
+    pub async fn disable(&self, merchant_id: &str, now: i64) -> Result<(), AppError> {
+        let Some(settings) = self.settings(merchant_id).await? else {
+            return Ok(());
+        };
+        let mut next = settings.clone();
+        next.enabled = false;
+        next.secret_sealed = None;
+        next.secret_created_at = None;
+        next.previous_sealed = None;
+        next.previous_generation = None;
+        next.previous_expires_at = None;
+        next.updated_at = now;
+        self.save(next, settings.secret_generation).await?;
+        // the portal also refuses sessions of a store whose sign-on is off; this frees the rows
+        self.db.delete_subscriber_sessions_of(merchant_id).await?;
+        Ok(())
+    }
+
+    /// A new current secret; the old one keeps verifying for `overlap_hours` (0: not at all).
+    pub async fn rotate(
+        &self,
+        merchant_id: &str,
+        overlap_hours: i64,
+        now: i64,
+    ) -> Result<SsoSettingsRow, AppError> {
+        if !(0..=MAX_OVERLAP_HOURS).contains(&overlap_hours) {
+            return Err(AppError::validation(format!(
+                "Overlap: 0 to {MAX_OVERLAP_HOURS} hours."
+            )));
+        }
+        let settings = self
+            .settings(merchant_id)
+            .await?
+            .filter(|s| s.enabled && s.secret_sealed.is_some())
+            .ok_or_else(|| AppError::Conflict("Turn single sign-on on first.".into()))?;
+        let mut next = settings.clone();
+        next.secret_generation = settings.secret_generation + 1;
+        next.secret_sealed = Some(self.sealer.seal(
+            SsoSecret::generate().expose().as_bytes(),
+            &Self::seal_context(merchant_id, next.secret_generation),
+        ));
+        next.secret_created_at = Some(now);
+        if overlap_hours > 0 {
+            // the old secret stays sealed under its own generation's context
+            next.previous_sealed = settings.secret_sealed.clone();
+            next.previous_generation = Some(settings.secret_generation);
+            next.previous_expires_at = Some(now + overlap_hours * 3600);
+        } else {
+            next.previous_sealed = None;
+            next.previous_generation = None;
+            next.previous_expires_at = None;
+        }
+        next.updated_at = now;
+        self.save(next, settings.secret_generation).await
+    }
+
+    pub async fn update_options(
+        &self,
+        merchant_id: &str,
+        link_ttl_secs: i64,
+        bind_ip: bool,
+        require_signed_timestamps: bool,
+        now: i64,
+    ) -> Result<(), AppError> {
+        if !(MIN_LINK_TTL_SECS..=MAX_LINK_TTL_SECS).contains(&link_ttl_secs) {
+            return Err(AppError::validation(format!(
+                "Link lifetime: {MIN_LINK_TTL_SECS} to {MAX_LINK_TTL_SECS} seconds."
+            )));
+        }
+        if self
+            .db
+            .save_sso_options(
+                merchant_id,
+                link_ttl_secs,
+                bind_ip,
+                require_signed_timestamps,
+                now,
+            )
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::Conflict("Turn single sign-on on first.".into()))
+        }
+    }
+
+    pub(super) async fn save(
+        &self,
+        next: SsoSettingsRow,
+        expected_generation: i64,
+    ) -> Result<SsoSettingsRow, AppError> {
+        if self.db.save_sso_secrets(&next, expected_generation).await? {
+            Ok(next)
+        } else {
+            Err(AppError::Conflict(
+                "The SSO settings were changed at the same time elsewhere. Reload the page and try again."
+                    .into(),
+            ))
+        }
+    }
+
+    pub(super) async fn settings_or_create(
+        &self,
+        merchant_id: &str,
+        business_name: &str,
+        now: i64,
+    ) -> Result<SsoSettingsRow, AppError> {
+        for attempt in 0..5 {
+            if let Some(s) = self.settings(merchant_id).await? {
+                return Ok(s);
+            }
+            let suffix = (attempt > 0).then(|| {
+                let mut bytes = [0u8; 3];
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+                hex::encode(bytes)
+            });
+            let store = StoreSlug::from_business_name(business_name, suffix.as_deref());
+            let row = SsoSettingsRow {
+                merchant_id: merchant_id.to_string(),
+                store: store.as_str().to_string(),
+                enabled: false,
+                link_ttl_secs: DEFAULT_LINK_TTL_SECS,
+                bind_ip: false,
+                require_signed_timestamps: false,
+                secret_sealed: None,
+                secret_generation: 0,
+                secret_created_at: None,
+                previous_sealed: None,
+                previous_generation: None,
+                previous_expires_at: None,
+                updated_at: now,
+            };
+            if self.db.insert_sso_settings(&row).await? {
+                return Ok(row);
+            }
+        }
+        tracing::error!(merchant_id, "no free store slug after five attempts");
+        Err(AppError::Internal)
+    }
+
+    pub async fn log(&self, merchant_id: &str, limit: i64) -> Result<Vec<SsoLoginRow>, AppError> {
+        Ok(self.db.sso_logins(merchant_id, limit).await?)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // the login call
+}
