@@ -12,9 +12,17 @@ run:
 	$(ENV) LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=subgate \
 	  exec "$$CARGO_TARGET_DIR/release/subgate" serve
 
-## test: the whole suite: fmt, clippy, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
+## test: the whole suite: `make check`, the Rust tests on PostgreSQL, then `make e2e`
 test:
-	scripts/test.sh
+	scripts/test.sh all
+
+## check: the fast inner loop: fmt, clippy, the Rust tests on SQLite
+check:
+	scripts/test.sh check
+
+## e2e: browser bundle and server, Playwright in Chromium, the published clients' probe, schemathesis
+e2e:
+	scripts/test.sh e2e
 
 ## bench: release build against a bare axum ceiling and django-oauth-toolkit, on SQLite and PostgreSQL
 bench:
@@ -32,9 +40,7 @@ fmt:
 	$(ENV) cargo fmt
 
 lint:
-	$(ENV) cargo fmt --check
-	$(ENV) cargo clippy --features ssr --all-targets -- -D warnings
-	$(ENV) cargo clippy --lib --features hydrate -- -D warnings
+	scripts/test.sh lint
 
 clean-test-databases:
 	scripts/test.sh --clean-databases-only

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use reqwest::header::{ACCEPT, ORIGIN};
 use serde_json::json;
 
-use crate::helpers::{
+use crate::support::sso::{hash, login, ready};
+use crate::support::{
     browser, meta_csrf_token, spawn_app, spawn_app_with, Merchant, Options, TestApp,
 };
-use crate::sso::{hash, login, ready};
 
 /// Requests fired at once in each burst.
 const BURST: usize = 50;

@@ -3,7 +3,7 @@
 use reqwest::header::{ACCEPT, LOCATION, ORIGIN};
 use serde_json::Value;
 
-use crate::helpers::{browser, error_of, session_cookie, set_cookies, spawn_app, Merchant};
+use crate::support::{browser, error_of, session_cookie, set_cookies, spawn_app, Merchant};
 
 #[tokio::test]
 async fn signing_up_logs_the_merchant_in_and_shows_the_dashboard() {

@@ -8,8 +8,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{fresh_postgres_url, meta_csrf_token};
 use crate::process::{cli, csrf_of, seed, Server};
+use crate::support::{fresh_postgres_url, meta_csrf_token};
 
 const REDIRECT: &str = "http://127.0.0.1:8765/callback";
 
@@ -164,7 +164,7 @@ async fn two_instances_on_one_postgresql_database_behave_as_one() {
         .to_str()
         .expect("location")
         .to_string();
-    let code = crate::helpers::query_param(&location, "code").expect("code");
+    let code = crate::support::query_param(&location, "code").expect("code");
     let exchanged = http
         .post(b.url("/o/token/"))
         .form(&[

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use sqlx::{Connection, Executor};
 
-use crate::helpers::fresh_postgres_url;
 use crate::process::{csrf_of, free_port, seed, Seed, Server, StripeSimulator};
+use crate::support::fresh_postgres_url;
 
 const REDIRECT: &str = "https://app.example/callback";
 
@@ -420,7 +420,7 @@ async fn a_postgresql_restart_under_load_fails_cleanly_and_recovers_by_itself() 
     // if this test fails)
     // write dirty pages out first, so the shutdown checkpoint has little left to do and the
     // stop takes the second it should (pg_ctl gives up waiting after 60 s)
-    let mut admin = sqlx::AnyConnection::connect(&crate::helpers::postgres_admin_url())
+    let mut admin = sqlx::AnyConnection::connect(&crate::support::postgres_admin_url())
         .await
         .expect("connect to PostgreSQL");
     admin.execute("CHECKPOINT").await.expect("checkpoint");

@@ -8,11 +8,11 @@ use serde_json::{json, Value};
 use subgate::config::Environment;
 use subgate::oauth::clients::{self, ClientInput};
 
-use crate::helpers::{
+use crate::support::oauth::{code_for, exchange, pkce_pair, token, REDIRECT};
+use crate::support::sso::{follow, link_for, portal_view, ready};
+use crate::support::{
     browser, connected, demo_customer, error_of, spawn_app, spawn_app_with, Options, TestApp,
 };
-use crate::oauth::{code_for, exchange, pkce_pair, token, REDIRECT};
-use crate::sso::{follow, link_for, portal_view, ready};
 
 /// A logged-in merchant's public client with every scope, and its first token response
 /// (authorization code with PKCE, through the consent page).
@@ -24,7 +24,7 @@ async fn authorized_public_client(app: &TestApp) -> (String, Value) {
         "CLI",
         "public",
         &[REDIRECT.into()],
-        crate::helpers::ALL_SCOPES,
+        crate::support::ALL_SCOPES,
         &[],
         &api,
     )
@@ -264,7 +264,7 @@ async fn a_link_loaded_or_posted_by_another_site_signs_no_one_in() {
         .expect("get");
     assert_eq!(res.status(), 200);
     assert!(
-        crate::helpers::set_cookies(&res).is_empty(),
+        crate::support::set_cookies(&res).is_empty(),
         "no portal cookie from a GET"
     );
     assert_eq!(portal_view(&victim).await, Value::Null);

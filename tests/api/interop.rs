@@ -12,10 +12,10 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{
+use crate::support::oauth::{approve, authorize_query, exchange, query_of, setup, token};
+use crate::support::{
     browser, connected, demo_customer, push, spawn_app, spawn_app_with, Merchant, Options, TestApp,
 };
-use crate::oauth::{approve, authorize_query, exchange, query_of, setup, token};
 
 const RIVERTY_AUDIENCE: &str = "https://api.horizonafs.io";
 /// A page of the merchant's own web app, on another origin than subgate.
@@ -65,7 +65,7 @@ async fn the_consent_form_may_end_on_the_clients_own_origin() {
     .await;
     assert_eq!(status, 200, "{issued}");
     let id = issued["client"]["id"].as_str().expect("id");
-    let (_, challenge) = crate::oauth::pkce_pair();
+    let (_, challenge) = crate::support::oauth::pkce_pair();
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", id)
@@ -153,7 +153,7 @@ async fn authorization_responses_name_their_issuer() {
     // RFC 9207
     let app = spawn_app().await;
     let s = setup(&app).await;
-    let (_, challenge) = crate::oauth::pkce_pair();
+    let (_, challenge) = crate::support::oauth::pkce_pair();
     let granted = query_of(&approve(&app, &authorize_query(&s.public_id, &challenge, &[])).await);
     assert_eq!(granted["iss"], app.address);
     let refused = app
@@ -370,8 +370,8 @@ async fn recurpay_s_login_path_works_on_the_store_s_own_host() {
         ..Options::default()
     })
     .await;
-    let ready = crate::sso::ready(&app).await;
-    let body = json!({ "customer_hash": crate::sso::hash(&ready.secret, "42") });
+    let ready = crate::support::sso::ready(&app).await;
+    let body = json!({ "customer_hash": crate::support::sso::hash(&ready.secret, "42") });
     let login = |host: Option<String>, store_header: Option<&str>| {
         let mut req = browser()
             .post(app.url("/admin/api/2024-01/subscribers/42/login"))
@@ -476,7 +476,7 @@ async fn a_browser_client_on_its_registered_origin_may_call_token_and_api() {
     assert_eq!(allowed_origin(&res).as_deref(), Some(SPA_ORIGIN));
 
     // the code exchange, as `fetch` sends it from the page: a form body and the Origin header
-    let (verifier, challenge) = crate::oauth::pkce_pair();
+    let (verifier, challenge) = crate::support::oauth::pkce_pair();
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
         .append_pair("client_id", &id)

@@ -216,7 +216,7 @@ pub async fn csrf_of(base: &str, cookie: &str) -> String {
         .text()
         .await
         .expect("html");
-    crate::helpers::meta_csrf_token(&html).expect("the dashboard carries a CSRF token")
+    crate::support::meta_csrf_token(&html).expect("the dashboard carries a CSRF token")
 }
 
 /// `subgate stripe-simulator` as a process of its own, as Stripe is to a deployment: the server

@@ -4,8 +4,8 @@ use reqwest::Method;
 use serde_json::Value;
 use subgate::payments::doctor::{Check, Fix, Status};
 
-use crate::helpers::{error_of, spawn_app, spawn_app_with, Options, TestApp};
-use crate::stripe_rules::ada_pushed;
+use crate::support::stripe::ada_pushed;
+use crate::support::{error_of, spawn_app, spawn_app_with, Options, TestApp};
 
 async fn cancel_flag(app: &TestApp, token: &str, sub: &str) -> Value {
     let (status, body) = error_of(

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use reqwest::header::ACCEPT;
 use subgate::config::Environment;
 
-use crate::helpers::{
+use crate::support::{
     error_of, set_cookies, spawn_app, spawn_app_with, Merchant, Options, TestApp,
 };
 
@@ -91,7 +91,7 @@ async fn the_csrf_token_changes_at_login() {
         .text()
         .await
         .expect("html");
-    let after = crate::helpers::meta_csrf_token(&html).expect("token");
+    let after = crate::support::meta_csrf_token(&html).expect("token");
     assert_ne!(before, after);
 }
 

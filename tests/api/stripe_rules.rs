@@ -1,46 +1,18 @@
 //! subgate against a Stripe simulator held to Stripe's documented rules (issue 14): each test
 //! is a way the product failed against real Stripe while the old, kinder simulator said yes.
 
-use std::ops::AsyncFnMut;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use subgate::stripe_simulator::rules;
 
-use crate::helpers::{
+use crate::support::stripe::{ada_pushed, eventually, get_json};
+use crate::support::webhooks::{deliver, sign, stripe_subscription};
+use crate::support::{
     browser, connected, demo_customer, error_of, push, query_param, spawn_app, spawn_app_with,
-    Merchant, Options, TestApp, ALL_SCOPES, STRIPE_KEY, WEBHOOK_SECRET,
+    Merchant, Options, ALL_SCOPES, STRIPE_KEY, WEBHOOK_SECRET,
 };
-use crate::payments::{deliver, sign, stripe_subscription};
-
-async fn get_json(app: &TestApp, token: &str, path: &str) -> Value {
-    let (status, body) = error_of(app.api(Method::GET, path, token, None).await).await;
-    assert_eq!(status, 200, "{path}: {body}");
-    body
-}
-
-/// Polls `check` until it holds (webhook work that runs after the acknowledgement).
-pub(crate) async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within 20 s");
-}
-
-pub(crate) async fn ada_pushed(app: &TestApp) -> (crate::helpers::Connected, String) {
-    let s = connected(app).await;
-    let ada = demo_customer(app, &s.account, "ada@example.com");
-    let (status, body) = error_of(push(app, &s.token, "ada", &ada).await).await;
-    assert_eq!(status, 201, "{body}");
-    let list = get_json(app, &s.token, "/api/customers/ada/subscriptions").await;
-    let sub = list["data"][0]["id"].as_str().expect("id").to_string();
-    (s, sub)
-}
 
 // ---------------------------------------------------------------------------------------------
 // the simulator's own strictness
@@ -88,6 +60,28 @@ async fn the_simulator_refuses_what_stripe_refuses_with_stripes_error_shape() {
     }
     let res = call("expand[]=data.items.data.price").await.expect("sim");
     assert_eq!(res.status().as_u16(), 200, "four levels are fine");
+
+    // recorded but served, when the control plane says so (to see what an older build does
+    // after the request Stripe would refuse), over HTTP as the probe asks for it
+    let rules_switch = |enforced: bool| {
+        browser()
+            .post(format!("{}/_sim/rules", app.stripe.base_url))
+            .json(&json!({ "enforced": enforced }))
+            .send()
+    };
+    let res = rules_switch(false).await.expect("sim");
+    assert_eq!(res.json::<Value>().await.expect("json")["enforced"], false);
+    let res = call("expand[]=data.items.data.price.product")
+        .await
+        .expect("sim");
+    assert_eq!(res.status().as_u16(), 200, "served");
+    assert_eq!(
+        app.stripe.simulator.take_violations()[0].rule,
+        rules::EXPAND_DEPTH.id,
+        "and still recorded"
+    );
+    rules_switch(true).await.expect("sim");
+    assert!(app.stripe.simulator.rules_enforced());
 
     // connected-account data needs Stripe-Account
     let ada = demo_customer(&app, &s.account, "ada@example.com");

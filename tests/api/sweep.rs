@@ -7,7 +7,7 @@ use std::process::Command;
 
 use sqlx::Row;
 
-use crate::helpers::{browser, spawn_app, TestApp};
+use crate::support::{browser, spawn_app, TestApp};
 
 async fn rows(app: &TestApp, table: &str) -> i64 {
     sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))

@@ -1,6 +1,11 @@
 //! `spawn_app()`: the real application on 127.0.0.1:0 with a throw-away database, and a
 //! `TestApp` with one method per thing a browser or client does.
 
+pub mod oauth;
+pub mod sso;
+pub mod stripe;
+pub mod webhooks;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
