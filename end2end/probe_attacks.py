@@ -96,11 +96,19 @@ def sso_login(p: Probe, subscriber: str, body: dict) -> requests.Response:
 
 
 def sso_ready(p: Probe) -> None:
-    if getattr(p, "store", None):
-        return
-    assert p.call_fn("enable_sso", {}).status_code == 200
-    p.store = p.session.get(p.base + "/fn/sso_status").json()["store"]
-    p.sso_secret = p.call_fn("reveal_sso_secrets", {}).json()["current"]
+    if not getattr(p, "store", None):
+        assert p.call_fn("enable_sso", {}).status_code == 200
+        p.store = p.session.get(p.base + "/fn/sso_status").json()["store"]
+        p.sso_secret = p.call_fn("reveal_sso_secrets", {}).json()["current"]
+    if not getattr(p, "second_subscriber", False):
+        # a subscriber no check sends wrong hashes for, so that the link checks do not depend
+        # on how the lock-out checks went
+        customer = requests.post(f"{p.sim}/_sim/accounts/{p.account}/customers",
+                                 json={"email": "probe-2@example.com"}).json()["id"]
+        res = requests.post(p.base + "/api/customers", headers=p.auth,
+                            json={"subscriber_id": "probe-2", "customer_id": customer})
+        assert res.status_code == 201, f"push probe-2: {res.status_code} {res.text[:200]}"
+        p.second_subscriber = True
 
 
 def link(p: Probe, subscriber: str) -> str:
@@ -210,7 +218,7 @@ def dotted_id_replay(p: Probe) -> None:
 
 def get_of_a_link_signs_no_one_in(p: Probe) -> None:
     sso_ready(p)
-    url = link(p, "probe-1")
+    url = link(p, "probe-2")
     victim = requests.Session()
     res = victim.get(url, headers={"accept": "text/html"}, allow_redirects=False)
     view = portal_view(p, victim)
@@ -240,9 +248,9 @@ def hash_testers_curl(p: Probe) -> None:
 
 def sso_off_ends_portal_sessions(p: Probe) -> None:
     sso_ready(p)
-    url = link(p, "probe-1")
+    url = link(p, "probe-2")
     subscriber = follow(p, url)
-    signed_in = (portal_view(p, subscriber) or {}).get("subscriber_id") == "probe-1"
+    signed_in = (portal_view(p, subscriber) or {}).get("subscriber_id") == "probe-2"
     assert p.call_fn("disable_sso", {}).status_code == 200
     after = portal_view(p, subscriber)
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"',
