@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::dto::payments::SubscriptionStatus;
@@ -292,10 +291,14 @@ pub trait PaymentGateway: Send + Sync + 'static {
     /// pinned API version. The answer carries the signing secret (shown this once).
     async fn create_webhook_endpoint(&self, url: &str) -> Result<WebhookEndpoint, GatewayError>;
 
-    /// Checks that a webhook delivery really comes from the gateway. `now` is unix seconds.
+    /// The request header that carries a webhook delivery's signature (Stripe's:
+    /// `Stripe-Signature`); the edge reads it and hands over its value.
+    fn webhook_signature_header(&self) -> &'static str;
+    /// Checks that a webhook delivery really comes from the gateway: `signature` is the value of
+    /// [`Self::webhook_signature_header`], if the delivery had one. `now` is unix seconds.
     fn verify_webhook(
         &self,
-        headers: &HeaderMap,
+        signature: Option<&str>,
         body: &[u8],
         now: i64,
     ) -> Result<(), WebhookError>;

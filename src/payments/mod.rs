@@ -13,8 +13,6 @@ pub mod reconcile;
 
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
-
 use self::customers::{CustomerId, ReturnUrl, SubscriberId};
 use self::gateway::{
     ConnectRequest, ConnectedAccount, GatewayError, PaymentGateway, PortalSession, Subscription,
@@ -436,16 +434,21 @@ impl Payments {
     // -----------------------------------------------------------------------------------------
     // webhooks
 
+    /// The request header a webhook delivery's signature is read from.
+    pub fn webhook_signature_header(&self) -> &'static str {
+        self.gateway.webhook_signature_header()
+    }
+
     /// Verifies, de-duplicates, stores and applies one delivery. Once stored, the event is
     /// acknowledged even if applying it fails (a retry loop applies it later), so the gateway
     /// does not redeliver forever.
     pub async fn receive_webhook(
         &self,
-        headers: &HeaderMap,
+        signature: Option<&str>,
         body: &[u8],
         now: i64,
     ) -> Result<Received, ReceiveError> {
-        self.gateway.verify_webhook(headers, body, now)?;
+        self.gateway.verify_webhook(signature, body, now)?;
         let event = self.gateway.parse_event(body)?;
         let payload = String::from_utf8_lossy(body);
         let fresh = self

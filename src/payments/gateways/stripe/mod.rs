@@ -16,7 +16,6 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use axum::http::HeaderMap;
 use stripe::{Client, ClientBuilder, RequestStrategy, StripeError, StripeRequest};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{
@@ -416,16 +415,17 @@ impl PaymentGateway for StripeGateway {
         Ok(transformers::webhook_endpoint(&created))
     }
 
+    fn webhook_signature_header(&self) -> &'static str {
+        "stripe-signature"
+    }
+
     fn verify_webhook(
         &self,
-        headers: &HeaderMap,
+        signature: Option<&str>,
         body: &[u8],
         now: i64,
     ) -> Result<(), WebhookError> {
-        let signature = headers
-            .get("stripe-signature")
-            .and_then(|v| v.to_str().ok())
-            .ok_or(WebhookError::MissingSignature)?;
+        let signature = signature.ok_or(WebhookError::MissingSignature)?;
         webhook::verify_signature(signature, body, &self.webhook_secrets, now)
     }
 
