@@ -213,6 +213,33 @@ mod server {
     use axum::http::StatusCode;
     use axum::response::{IntoResponse, Response};
 
+    impl From<crate::accounts::AccountError> for AppError {
+        fn from(e: crate::accounts::AccountError) -> Self {
+            use crate::accounts::AccountError;
+            match e {
+                AccountError::Invalid(message) => AppError::Validation(message),
+                AccountError::EmailTaken => AppError::Conflict(e.to_string()),
+                AccountError::InvalidCredentials => AppError::InvalidCredentials,
+                AccountError::Throttled(secs) => AppError::RateLimited(secs),
+                AccountError::Busy => AppError::Unavailable,
+                AccountError::Hashing => AppError::Internal,
+                AccountError::Database(e) => e.into(),
+            }
+        }
+    }
+
+    impl From<crate::oauth::clients::ClientError> for AppError {
+        fn from(e: crate::oauth::clients::ClientError) -> Self {
+            use crate::oauth::clients::ClientError;
+            match e {
+                ClientError::Invalid(message) => AppError::Validation(message),
+                ClientError::NotFound => AppError::not_found(),
+                ClientError::Corrupt => AppError::Internal,
+                ClientError::Database(e) => e.into(),
+            }
+        }
+    }
+
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
             if crate::db::is_unavailable(&e) {

@@ -1,14 +1,15 @@
 //! Merchant accounts: parsing sign-up input into valid types, password hashing, sign-up and
 //! authentication with throttling. Plain Rust: no HTTP here; the clock comes in as `now`.
 
+mod error;
 pub mod password;
 pub mod throttle;
 
 use crate::db::merchants::{InsertMerchantError, NewMerchant};
 use crate::db::Db;
 use crate::dto::{MerchantView, PasswordRules};
-use crate::error::AppError;
 
+pub use error::AccountError;
 pub use throttle::LoginThrottle;
 
 /// An email address as typed (trimmed), with its case-folded form for uniqueness and lookup.
@@ -21,14 +22,14 @@ pub struct Email {
 impl Email {
     pub const MAX_LEN: usize = 254;
 
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
         let display = raw.trim();
-        let invalid = || AppError::validation("Email: enter an address like name@example.com.");
+        let invalid = || AccountError::invalid("Email: enter an address like name@example.com.");
         if display.is_empty() {
-            return Err(AppError::validation("Email: this field is required."));
+            return Err(AccountError::invalid("Email: this field is required."));
         }
         if display.chars().count() > Self::MAX_LEN {
-            return Err(AppError::validation(format!(
+            return Err(AccountError::invalid(format!(
                 "Email: at most {} characters.",
                 Self::MAX_LEN
             )));
@@ -61,21 +62,21 @@ pub struct BusinessName(String);
 impl BusinessName {
     pub const MAX_LEN: usize = 100;
 
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
         let name = raw.trim();
         if name.is_empty() {
-            return Err(AppError::validation(
+            return Err(AccountError::invalid(
                 "Business name: this field is required.",
             ));
         }
         if name.chars().count() > Self::MAX_LEN {
-            return Err(AppError::validation(format!(
+            return Err(AccountError::invalid(format!(
                 "Business name: at most {} characters.",
                 Self::MAX_LEN
             )));
         }
         if name.chars().any(char::is_control) {
-            return Err(AppError::validation(
+            return Err(AccountError::invalid(
                 "Business name: control characters are not allowed.",
             ));
         }
@@ -91,10 +92,10 @@ impl BusinessName {
 pub struct NewPassword(String);
 
 impl NewPassword {
-    pub fn parse(raw: &str, email: &Email) -> Result<Self, AppError> {
+    pub fn parse(raw: &str, email: &Email) -> Result<Self, AccountError> {
         let report = PasswordRules::check(raw, &email.display);
         match report.first_failure() {
-            Some(message) => Err(AppError::validation(format!("Password: {message}"))),
+            Some(message) => Err(AccountError::invalid(format!("Password: {message}"))),
             None => Ok(Self(raw.to_string())),
         }
     }
@@ -113,7 +114,7 @@ pub struct SignUp {
 }
 
 impl SignUp {
-    pub fn parse(business_name: &str, email: &str, password: &str) -> Result<Self, AppError> {
+    pub fn parse(business_name: &str, email: &str, password: &str) -> Result<Self, AccountError> {
         let business_name = BusinessName::parse(business_name)?;
         let email = Email::parse(email)?;
         let password = NewPassword::parse(password, &email)?;
@@ -153,7 +154,7 @@ impl From<Merchant> for MerchantView {
 }
 
 /// Creates the merchant account. The single INSERT either lands whole or not at all.
-pub async fn sign_up(db: &Db, input: SignUp, now: i64) -> Result<Merchant, AppError> {
+pub async fn sign_up(db: &Db, input: SignUp, now: i64) -> Result<Merchant, AccountError> {
     let password_hash = password::hash(input.password.0).await?;
     let id = crate::crypto::random_id("mer");
     let new = NewMerchant {
@@ -173,9 +174,7 @@ pub async fn sign_up(db: &Db, input: SignUp, now: i64) -> Result<Merchant, AppEr
                 email: input.email.display,
             })
         }
-        Err(InsertMerchantError::EmailTaken) => Err(AppError::Conflict(
-            "An account with this email already exists. Log in instead.".into(),
-        )),
+        Err(InsertMerchantError::EmailTaken) => Err(AccountError::EmailTaken),
         Err(InsertMerchantError::Db(e)) => Err(e.into()),
     }
 }
@@ -188,11 +187,11 @@ pub async fn sign_up_throttled(
     client_ip: &str,
     input: SignUp,
     now: i64,
-) -> Result<Merchant, AppError> {
+) -> Result<Merchant, AccountError> {
     let attempt = throttle.signup_attempt(db, client_ip, now).await?;
     let result = sign_up(db, input, now).await;
     match result {
-        Err(AppError::Unavailable) => attempt.give_back(db).await?,
+        Err(AccountError::Busy) => attempt.give_back(db).await?,
         _ => attempt.keep(),
     }
     result
@@ -208,12 +207,12 @@ pub async fn authenticate(
     email: &str,
     password: &str,
     now: i64,
-) -> Result<Merchant, AppError> {
+) -> Result<Merchant, AccountError> {
     let normalized = email.trim().to_lowercase();
     if normalized.chars().count() > Email::MAX_LEN
         || password.chars().count() > PasswordRules::MAX_LEN
     {
-        return Err(AppError::InvalidCredentials);
+        return Err(AccountError::InvalidCredentials);
     }
     let attempt = throttle
         .login_attempt(db, client_ip, &normalized, now)
@@ -235,7 +234,7 @@ pub async fn authenticate(
         }
         None => {
             attempt.keep();
-            Err(AppError::InvalidCredentials)
+            Err(AccountError::InvalidCredentials)
         }
     }
 }
@@ -245,7 +244,7 @@ async fn check_password(
     db: &Db,
     email_normalized: &str,
     password: &str,
-) -> Result<Option<crate::db::merchants::MerchantRow>, AppError> {
+) -> Result<Option<crate::db::merchants::MerchantRow>, AccountError> {
     let row = db.merchant_by_email(email_normalized).await?;
     let verified = match &row {
         Some(row) => password::verify(password.to_string(), row.password_hash.clone()).await?,
@@ -257,7 +256,7 @@ async fn check_password(
     Ok(row.filter(|_| verified))
 }
 
-pub async fn merchant(db: &Db, id: &str) -> Result<Option<Merchant>, AppError> {
+pub async fn merchant(db: &Db, id: &str) -> Result<Option<Merchant>, AccountError> {
     Ok(db.merchant_by_id(id).await?.map(Merchant::from))
 }
 

@@ -8,7 +8,7 @@ use argon2::password_hash::{
 };
 use argon2::{Algorithm, Argon2, Params, Version};
 
-use crate::error::AppError;
+use super::AccountError;
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
@@ -51,13 +51,13 @@ impl Drop for Waiter {
     }
 }
 
-async fn slot() -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+async fn slot() -> Result<tokio::sync::OwnedSemaphorePermit, AccountError> {
     if let Ok(permit) = hashing_slots().try_acquire_owned() {
         return Ok(permit);
     }
     let saturated = || {
         tracing::warn!("password hashing is saturated: refusing");
-        AppError::Unavailable
+        AccountError::Busy
     };
     let _waiter = Waiter::enter().ok_or_else(saturated)?;
     match tokio::time::timeout(MAX_WAIT, hashing_slots().acquire_owned()).await {
@@ -68,7 +68,7 @@ async fn slot() -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
 
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
+) -> Result<T, AccountError> {
     let permit = slot().await?;
     // the permit goes with the work: a request abandoned mid-hash still holds its slot until
     // the hash (and its 19 MiB) is done
@@ -79,11 +79,11 @@ async fn blocking<T: Send + 'static>(
     .await
     .map_err(|e| {
         tracing::error!(error = %e, "password task failed");
-        AppError::Internal
+        AccountError::Hashing
     })
 }
 
-pub async fn hash(password: String) -> Result<String, AppError> {
+pub async fn hash(password: String) -> Result<String, AccountError> {
     blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
@@ -93,12 +93,12 @@ pub async fn hash(password: String) -> Result<String, AppError> {
     .await?
     .map_err(|e| {
         tracing::error!(error = %e, "password hashing failed");
-        AppError::Internal
+        AccountError::Hashing
     })
 }
 
 /// Constant-time check of `password` against a PHC string (argon2 compares in constant time).
-pub async fn verify(password: String, phc: String) -> Result<bool, AppError> {
+pub async fn verify(password: String, phc: String) -> Result<bool, AccountError> {
     blocking(move || {
         PasswordHash::new(&phc)
             .map(|parsed| {
@@ -113,7 +113,7 @@ pub async fn verify(password: String, phc: String) -> Result<bool, AppError> {
 
 /// Spends the same time as [`verify`] for an account that does not exist, so response timing
 /// does not reveal which emails are registered.
-pub async fn verify_dummy(password: String) -> Result<(), AppError> {
+pub async fn verify_dummy(password: String) -> Result<(), AccountError> {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let phc = match DUMMY.get() {
         Some(phc) => phc.clone(),

@@ -7,9 +7,9 @@
 //! protection does): a guesser elsewhere cannot lock the owner out by knowing the email alone.
 //! See `docs/security.md`.
 
+use super::AccountError;
 use crate::db::throttle::{Limit, Places};
 use crate::db::Db;
-use crate::error::AppError;
 
 #[derive(Debug, Clone)]
 pub struct LoginThrottle {
@@ -51,10 +51,10 @@ fn account_ip_bucket(email_normalized: &str, ip: &str) -> String {
 pub struct Attempt(Places);
 
 impl LoginThrottle {
-    async fn take(db: &Db, limits: &[Limit], now: i64) -> Result<Attempt, AppError> {
+    async fn take(db: &Db, limits: &[Limit], now: i64) -> Result<Attempt, AccountError> {
         match db.throttle_take(limits, now).await? {
             Ok(places) => Ok(Attempt(places)),
-            Err(wait) => Err(AppError::RateLimited(wait as u64)),
+            Err(wait) => Err(AccountError::Throttled(wait as u64)),
         }
     }
 
@@ -65,7 +65,7 @@ impl LoginThrottle {
         ip: &str,
         email_normalized: &str,
         now: i64,
-    ) -> Result<Attempt, AppError> {
+    ) -> Result<Attempt, AccountError> {
         let limits = [
             Limit {
                 bucket: ip_bucket(ip),
@@ -88,7 +88,7 @@ impl LoginThrottle {
         attempt: Attempt,
         ip: &str,
         email_normalized: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), AccountError> {
         db.throttle_give_back_all(attempt.0).await?;
         db.throttle_clear(&account_ip_bucket(email_normalized, ip))
             .await?;
@@ -96,7 +96,12 @@ impl LoginThrottle {
     }
 
     /// A sign-up attempt's place (per IP); every sign-up that reaches the password hash counts.
-    pub async fn signup_attempt(&self, db: &Db, ip: &str, now: i64) -> Result<Attempt, AppError> {
+    pub async fn signup_attempt(
+        &self,
+        db: &Db,
+        ip: &str,
+        now: i64,
+    ) -> Result<Attempt, AccountError> {
         let limits = [Limit {
             bucket: format!("signup:ip:{ip}"),
             max: self.max_signups_per_ip,
@@ -108,7 +113,7 @@ impl LoginThrottle {
 
 impl Attempt {
     /// The attempt did not count (e.g. the server was too busy to check it).
-    pub async fn give_back(self, db: &Db) -> Result<(), AppError> {
+    pub async fn give_back(self, db: &Db) -> Result<(), AccountError> {
         Ok(db.throttle_give_back_all(self.0).await?)
     }
 

@@ -9,7 +9,29 @@ use super::OAuthError;
 use crate::crypto::{constant_time_eq, keyed_hash, random_id, random_token, SecretKey};
 use crate::db::oauth::ClientRow;
 use crate::db::Db;
-use crate::error::AppError;
+
+/// What managing OAuth clients can fail with, in the domain's words; the edge maps it to the
+/// wire error once (`crate::error`).
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Input that does not parse; the message names the field and the rule.
+    #[error("{0}")]
+    Invalid(String),
+    /// No such client for this merchant (another merchant's looks the same).
+    #[error("Not found.")]
+    NotFound,
+    /// A stored client no longer parses (a type or scope this version does not know).
+    #[error("a stored client does not parse")]
+    Corrupt,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl ClientError {
+    fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -21,11 +43,11 @@ pub enum ClientType {
 }
 
 impl ClientType {
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, ClientError> {
         match raw {
             "public" => Ok(Self::Public),
             "confidential" => Ok(Self::Confidential),
-            _ => Err(AppError::validation("Type: choose public or confidential.")),
+            _ => Err(ClientError::invalid("Type: choose public or confidential.")),
         }
     }
 
@@ -59,9 +81,9 @@ pub const MAX_ALLOWED_ORIGINS: usize = 10;
 pub const ACCESS_TOKEN_TTL_RANGE: std::ops::RangeInclusive<i64> = 300..=86_400;
 
 /// An exact redirect URI: https, or http only on a loopback host (RFC 8252 §7.3); no fragment.
-pub fn parse_redirect_uri(raw: &str) -> Result<String, AppError> {
+pub fn parse_redirect_uri(raw: &str) -> Result<String, ClientError> {
     let bad = |why: &str| {
-        AppError::validation(format!("Redirect URI \"{}\": {why}", raw.escape_default()))
+        ClientError::invalid(format!("Redirect URI \"{}\": {why}", raw.escape_default()))
     };
     if raw.len() > 2000 {
         return Err(bad("at most 2000 characters."));
@@ -94,16 +116,16 @@ pub fn is_valid_audience(a: &str) -> bool {
 }
 
 /// An audience the operator configured for this server's API (see `Config::api_audiences`).
-fn parse_audience(raw: &str, api_audiences: &[String]) -> Result<String, AppError> {
+fn parse_audience(raw: &str, api_audiences: &[String]) -> Result<String, ClientError> {
     let a = raw.trim();
     if !is_valid_audience(a) {
-        return Err(AppError::validation(format!(
+        return Err(ClientError::invalid(format!(
             "Audience \"{}\": 1 to 200 characters, no spaces.",
             a.escape_default()
         )));
     }
     if !api_audiences.iter().any(|allowed| allowed == a) {
-        return Err(AppError::validation(format!(
+        return Err(ClientError::invalid(format!(
             "Audience \"{}\" is not one this server's API answers to; choose from: {}.",
             a.escape_default(),
             api_audiences.join(", ")
@@ -114,10 +136,10 @@ fn parse_audience(raw: &str, api_audiences: &[String]) -> Result<String, AppErro
 
 /// A browser origin for CORS: `scheme://host[:port]` exactly, https (or http on a loopback
 /// host, as for redirect URIs); no path, wildcard or `null`.
-pub fn parse_origin(raw: &str) -> Result<String, AppError> {
+pub fn parse_origin(raw: &str) -> Result<String, ClientError> {
     let raw = raw.trim();
     let bad = |why: &str| {
-        AppError::validation(format!(
+        ClientError::invalid(format!(
             "Allowed origin \"{}\": {why}",
             raw.escape_default()
         ))
@@ -155,10 +177,10 @@ impl ClientInput {
         scopes: &str,
         audiences: &[String],
         api_audiences: &[String],
-    ) -> Result<Self, AppError> {
+    ) -> Result<Self, ClientError> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(AppError::validation("Name: 1 to 100 characters."));
+            return Err(ClientError::invalid("Name: 1 to 100 characters."));
         }
         let client_type = ClientType::parse(client_type)?;
         let redirect_uris: Vec<String> = redirect_uris
@@ -168,19 +190,19 @@ impl ClientInput {
             .map(parse_redirect_uri)
             .collect::<Result<_, _>>()?;
         if redirect_uris.len() > MAX_REDIRECT_URIS {
-            return Err(AppError::validation(format!(
+            return Err(ClientError::invalid(format!(
                 "Redirect URIs: at most {MAX_REDIRECT_URIS}."
             )));
         }
         if client_type == ClientType::Public && redirect_uris.is_empty() {
-            return Err(AppError::validation(
+            return Err(ClientError::invalid(
                 "Redirect URIs: a public client needs at least one.",
             ));
         }
         let scopes = if scopes.trim().is_empty() {
             Scopes::all()
         } else {
-            Scopes::parse(scopes).map_err(|e| AppError::validation(format!("Scopes: {e}.")))?
+            Scopes::parse(scopes).map_err(|e| ClientError::invalid(format!("Scopes: {e}.")))?
         };
         let mut audiences: Vec<String> = audiences
             .iter()
@@ -192,7 +214,7 @@ impl ClientInput {
         }
         audiences.dedup();
         if audiences.len() > MAX_AUDIENCES {
-            return Err(AppError::validation(format!(
+            return Err(ClientError::invalid(format!(
                 "Audiences: at most {MAX_AUDIENCES}."
             )));
         }
@@ -208,7 +230,7 @@ impl ClientInput {
     }
 
     /// Seconds, as typed; empty keeps the default.
-    pub fn with_access_token_ttl(mut self, raw: &str) -> Result<Self, AppError> {
+    pub fn with_access_token_ttl(mut self, raw: &str) -> Result<Self, ClientError> {
         let raw = raw.trim();
         if raw.is_empty() {
             return Ok(self);
@@ -219,14 +241,14 @@ impl ClientInput {
             .ok()
             .filter(|s| ACCESS_TOKEN_TTL_RANGE.contains(s))
             .ok_or_else(|| {
-                AppError::validation(format!(
+                ClientError::invalid(format!(
                     "Access-token lifetime: whole seconds from {lo} to {hi}."
                 ))
             })?;
         Ok(self)
     }
 
-    pub fn with_allowed_origins(mut self, raw: &[String]) -> Result<Self, AppError> {
+    pub fn with_allowed_origins(mut self, raw: &[String]) -> Result<Self, ClientError> {
         let mut origins: Vec<String> = raw
             .iter()
             .filter(|o| !o.trim().is_empty())
@@ -234,7 +256,7 @@ impl ClientInput {
             .collect::<Result<_, _>>()?;
         origins.dedup();
         if origins.len() > MAX_ALLOWED_ORIGINS {
-            return Err(AppError::validation(format!(
+            return Err(ClientError::invalid(format!(
                 "Allowed origins: at most {MAX_ALLOWED_ORIGINS}."
             )));
         }
@@ -260,11 +282,11 @@ pub struct Client {
 }
 
 impl TryFrom<ClientRow> for Client {
-    type Error = AppError;
-    fn try_from(row: ClientRow) -> Result<Self, AppError> {
+    type Error = ClientError;
+    fn try_from(row: ClientRow) -> Result<Self, ClientError> {
         Ok(Self {
-            client_type: ClientType::parse(&row.client_type).map_err(|_| AppError::Internal)?,
-            scopes: Scopes::parse(&row.scopes).map_err(|_| AppError::Internal)?,
+            client_type: ClientType::parse(&row.client_type).map_err(|_| ClientError::Corrupt)?,
+            scopes: Scopes::parse(&row.scopes).map_err(|_| ClientError::Corrupt)?,
             id: row.id,
             merchant_id: row.merchant_id,
             name: row.name,
@@ -331,7 +353,7 @@ pub async fn create(
     merchant_id: &str,
     input: ClientInput,
     now: i64,
-) -> Result<(Client, Option<ClientSecret>), AppError> {
+) -> Result<(Client, Option<ClientSecret>), ClientError> {
     let (secret, secret_hash) = match input.client_type {
         ClientType::Confidential => {
             let (s, h) = hasher.generate();
@@ -365,10 +387,10 @@ pub async fn update(
     client_id: &str,
     input: ClientInput,
     now: i64,
-) -> Result<Client, AppError> {
+) -> Result<Client, ClientError> {
     let existing = get(db, merchant_id, client_id).await?;
     if existing.client_type != input.client_type {
-        return Err(AppError::validation(
+        return Err(ClientError::invalid(
             "Type: a client's type cannot change; register a new client instead.",
         ));
     }
@@ -387,7 +409,7 @@ pub async fn update(
         updated_at: now,
     };
     if !db.update_client(&row).await? {
-        return Err(AppError::not_found());
+        return Err(ClientError::NotFound);
     }
     get(db, merchant_id, client_id).await
 }
@@ -398,34 +420,34 @@ pub async fn regenerate_secret(
     merchant_id: &str,
     client_id: &str,
     now: i64,
-) -> Result<ClientSecret, AppError> {
+) -> Result<ClientSecret, ClientError> {
     let (secret, hash) = hasher.generate();
     if !db
         .set_client_secret(merchant_id, client_id, &hash, now)
         .await?
     {
-        return Err(AppError::not_found());
+        return Err(ClientError::NotFound);
     }
     tracing::info!(merchant = %merchant_id, client = %client_id, "client secret regenerated");
     Ok(secret)
 }
 
-pub async fn delete(db: &Db, merchant_id: &str, client_id: &str) -> Result<(), AppError> {
+pub async fn delete(db: &Db, merchant_id: &str, client_id: &str) -> Result<(), ClientError> {
     if db.delete_client(merchant_id, client_id).await? {
         Ok(())
     } else {
-        Err(AppError::not_found())
+        Err(ClientError::NotFound)
     }
 }
 
-pub async fn get(db: &Db, merchant_id: &str, client_id: &str) -> Result<Client, AppError> {
+pub async fn get(db: &Db, merchant_id: &str, client_id: &str) -> Result<Client, ClientError> {
     db.merchant_client(merchant_id, client_id)
         .await?
-        .ok_or_else(AppError::not_found)?
+        .ok_or(ClientError::NotFound)?
         .try_into()
 }
 
-pub async fn list(db: &Db, merchant_id: &str) -> Result<Vec<Client>, AppError> {
+pub async fn list(db: &Db, merchant_id: &str) -> Result<Vec<Client>, ClientError> {
     db.merchant_clients(merchant_id)
         .await?
         .into_iter()
@@ -511,7 +533,7 @@ mod tests {
             &api,
         );
         assert!(
-            matches!(foreign, Err(AppError::Validation(m)) if m.contains("not one this server"))
+            matches!(foreign, Err(ClientError::Invalid(m)) if m.contains("not one this server"))
         );
     }
 

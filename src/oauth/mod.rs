@@ -65,6 +65,13 @@ impl From<sqlx::Error> for OAuthError {
     }
 }
 
+impl From<clients::ClientError> for OAuthError {
+    fn from(e: clients::ClientError) -> Self {
+        tracing::error!(error = %e, "error in OAuth");
+        Self::ServerError
+    }
+}
+
 impl From<crate::error::AppError> for OAuthError {
     fn from(e: crate::error::AppError) -> Self {
         tracing::error!(error = %e, "error in OAuth");

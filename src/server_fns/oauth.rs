@@ -49,6 +49,7 @@ fn parse_input(
     )?
     .with_access_token_ttl(form.access_token_ttl.as_deref().unwrap_or_default())?
     .with_allowed_origins(&lines(form.allowed_origins.as_deref().unwrap_or_default()))
+    .map_err(AppError::from)
 }
 
 /// The register and edit forms' fields (`redirect_uris`, `audiences` and `allowed_origins` one

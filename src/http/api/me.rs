@@ -25,7 +25,8 @@ pub(crate) async fn me(
     caller: ApiCaller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let merchant = crate::accounts::merchant(&state.db, &caller.merchant_id)
-        .await?
+        .await
+        .map_err(AppError::from)?
         .ok_or_else(AppError::not_found)?;
     let client = match &caller.client_id {
         Some(id) => crate::oauth::clients::get(&state.db, &caller.merchant_id, id)

@@ -99,7 +99,7 @@ async fn evaluate(
     {
         Some(id) => match clients::get(&state.db, &merchant_id, id).await {
             Ok(c) => Some(c),
-            Err(crate::error::AppError::NotFound(_)) => None,
+            Err(clients::ClientError::NotFound) => None,
             Err(_) => {
                 return Authorize::Page(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,0 +1,32 @@
+//! What merchant accounts can fail with, in the domain's own words. The edge maps it to the wire
+//! error once (`crate::error`): no status codes or browser concerns here.
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Input that does not parse; the message names the field and the rule.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("An account with this email already exists. Log in instead.")]
+    EmailTaken,
+    /// Deliberately vague: a failed login never says which half was wrong.
+    #[error("Invalid email or password.")]
+    InvalidCredentials,
+    /// Too many attempts from here: the seconds until the window ends.
+    #[error("Too many attempts. Try again in {0} s.")]
+    Throttled(u64),
+    /// Every password-hashing slot is taken (they are bounded, each costs 19 MiB): the attempt
+    /// did no work and may be tried again in a moment.
+    #[error("password hashing is saturated")]
+    Busy,
+    /// The blocking password task failed (logged where it happened).
+    #[error("the password task failed")]
+    Hashing,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl AccountError {
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+}
