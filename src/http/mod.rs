@@ -30,6 +30,19 @@ use crate::db::sessions::DbSessionStore;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// Every route the OpenAPI document describes, registered with its operation (`routes!` takes
+/// the path and methods from the handler's `#[utoipa::path]`). [`router`] serves these same
+/// routers; the document is built from this one (`docs::openapi::document`).
+pub fn documented_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    api::routes()
+        .merge(sso::api_routes())
+        .merge(sso::browser_routes())
+        .merge(oauth::cross_origin_routes())
+        .merge(oauth::client_routes())
+        .merge(oauth::browser_routes())
+        .merge(docs::routes())
+}
+
 /// Idle merchant sessions end after this long.
 const SESSION_IDLE: time::Duration = time::Duration::hours(12);
 /// No request body may exceed this (forms and JSON are far smaller).

@@ -7,9 +7,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::extract::{json_body, ApiPath};
 use super::middleware::request_meta::RequestMeta;
@@ -31,13 +32,11 @@ pub const PORTAL_COOKIE: &str = "subgate_portal";
 pub const PORTAL_COOKIE_PRODUCTION: &str = "__Host-subgate_portal";
 
 /// The login call (merchant servers and storefronts).
-pub fn api_router() -> Router<AppState> {
-    Router::new()
-        .route(LOGIN_PATH, post(login).options(preflight))
-        .route(
-            RECURPAY_LOGIN_PATH,
-            post(login_at_recurpay_path).options(preflight_at_recurpay_path),
-        )
+/// The merchant server's login call, at subgate's path and at Recurpay's.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login, preflight))
+        .routes(routes!(login_at_recurpay_path, preflight_at_recurpay_path))
 }
 
 /// Whether `path` is one of the SSO login call's paths (its errors use Recurpay's envelope).
@@ -51,8 +50,14 @@ pub fn is_login_path(path: &str) -> bool {
 }
 
 /// The one-time link (subscribers' browsers).
-pub fn browser_router() -> Router<AppState> {
-    Router::new().route("/portal/sso/{token}", get(confirm_link).post(open_link))
+/// The one-time link the subscriber's browser opens.
+pub fn browser_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(confirm_link, open_link))
+}
+
+/// The link's routes, as served.
+pub fn browser_router() -> axum::Router<AppState> {
+    browser_routes().split_for_parts().0
 }
 
 /// The login endpoint's URL for `store`, with `{subscriber_id}` left as a placeholder.

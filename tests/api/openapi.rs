@@ -142,8 +142,8 @@ fn sources_under(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, Strin
     }
 }
 
-/// `.route("/path", get(a).post(b))` and `.route(CONST, …)` calls in `src/http` and its
-/// folders, as (path, method) pairs.
+/// The plain `.route("/path", get(a).post(b))` and `.route(CONST, …)` calls in `src/http` and
+/// its folders, as (path, method) pairs: the routes registered without an OpenAPI operation.
 fn routes_in_source() -> BTreeSet<(String, String)> {
     let mut sources = Vec::new();
     sources_under(
@@ -189,7 +189,7 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
                     + marker.len();
                 all[from..all[from..].find('"').expect("present") + from].to_string()
             };
-            for method in METHODS {
+            for method in METHODS.iter().chain(&["any"]) {
                 let called = handlers.contains(&format!(" {method}("))
                     || handlers.contains(&format!("\n{method}("))
                     || handlers.trim_start().starts_with(&format!("{method}("))
@@ -237,28 +237,51 @@ async fn every_reference_in_the_document_resolves() {
     assert!(dangling.is_empty(), "undefined: {dangling:?}");
 }
 
+/// The routes `src/http` registers without an OpenAPI operation, each left out on purpose:
+/// load balancers' probes, Stripe's signed webhook, Stripe's redirect back from Connect, and the
+/// JSON 404 of unknown API paths. Every other route is registered by `routes!` together with
+/// its operation, so the document cannot miss it; a new plain `.route(…)` fails here until it
+/// is registered that way or named here.
+const UNDOCUMENTED: [(&str, &str); 5] = [
+    ("/healthz", "get"),
+    ("/readyz", "get"),
+    ("/webhooks/stripe", "post"),
+    ("/connect/stripe/callback", "get"),
+    ("/api/{*rest}", "any"),
+];
+
 #[tokio::test]
-async fn every_route_the_code_serves_is_in_the_document() {
+async fn every_route_is_registered_with_its_operation_or_left_out_by_name() {
     let app = spawn_app().await;
     let doc = document(&app).await;
-    let routes = routes_in_source();
-    assert!(
-        routes.contains(&("/api/customers".into(), "post".into()))
-            && routes.contains(&(
-                "/api/v1/stores/{store}/subscribers/{subscriber_id}/login".into(),
-                "options".into()
-            )),
-        "the source scan finds routes: {routes:?}"
-    );
-    let mut missing = Vec::new();
-    for (path, method) in &routes {
-        let in_scope =
-            DOCUMENTED_PREFIXES.iter().any(|p| path.starts_with(p)) && path != "/api/{*rest}";
-        if in_scope && !doc["paths"][path][method].is_object() {
-            missing.push(format!("{} {path}", method.to_uppercase()));
-        }
+    // the served document's paths are the registered routes' own
+    let registered = serde_json::to_value(subgate::http::documented_routes().into_openapi())
+        .expect("the routes' document");
+    assert_eq!(doc["paths"], registered["paths"]);
+    for prefix in DOCUMENTED_PREFIXES {
+        assert!(
+            doc["paths"]
+                .as_object()
+                .expect("paths")
+                .keys()
+                .any(|p| p.starts_with(prefix)),
+            "the document covers {prefix}"
+        );
     }
-    assert!(missing.is_empty(), "undocumented routes: {missing:?}");
+    assert!(
+        doc["paths"]["/api/customers"]["post"].is_object()
+            && doc["paths"]["/api/v1/stores/{store}/subscribers/{subscriber_id}/login"]["options"]
+                .is_object(),
+        "{}",
+        doc["paths"]
+    );
+    // and nothing else is routed around them
+    let plain = routes_in_source();
+    let expected: BTreeSet<(String, String)> = UNDOCUMENTED
+        .iter()
+        .map(|(p, m)| (p.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(plain, expected, "routes registered without their operation");
 }
 
 #[tokio::test]

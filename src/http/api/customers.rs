@@ -7,11 +7,12 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::views::customer_view;
 use super::{ApiCaller, ApiError};
@@ -30,17 +31,13 @@ pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_PAGE: i64 = 100;
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/customers", post(push_customer).get(list_customers))
-        .route(
-            "/api/customers/{subscriber_id}",
-            get(get_customer).delete(delete_customer),
-        )
-        .route(
-            "/api/customers/{subscriber_id}/portal-session",
-            post(portal_session),
-        )
+/// The routes with their OpenAPI operations, registered together (paths and methods come from
+/// each handler's `#[utoipa::path]`).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(push_customer, list_customers))
+        .routes(routes!(get_customer, delete_customer))
+        .routes(routes!(portal_session))
 }
 
 fn json_response(status: StatusCode, body: String) -> Response {

@@ -10,21 +10,33 @@ pub mod views;
 
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::any;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use caller::{ApiCaller, ApiError, InsufficientScope, Via};
 
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// `/api/me`, customers and subscriptions, with their OpenAPI operations.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me::me))
+        .merge(customers::routes())
+        .merge(subscriptions::routes())
+}
+
+/// The API's routes, the SSO login call and the API's own description, as served: unknown
+/// paths and methods answer in JSON, a browser navigating is shown the API tab, and CORS lets
+/// registered browser clients in.
 pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/api/me", get(me::me))
-        .merge(customers::router())
-        .merge(subscriptions::router())
-        .merge(crate::http::sso::api_router())
-        .merge(crate::http::docs::router())
+    let (routes, _) = routes()
+        .merge(crate::http::sso::api_routes())
+        .merge(crate::http::docs::routes())
+        .split_for_parts();
+    routes
         // unknown API paths and methods answer in JSON, never with the HTML 404 page
         .route("/api/{*rest}", any(unknown_endpoint))
         .method_not_allowed_fallback(method_not_allowed)

@@ -4,9 +4,10 @@
 //! Stripe first with `?refresh=true`.
 
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::views::subscription_view;
 use super::{ApiCaller, ApiError};
@@ -17,17 +18,11 @@ use crate::http::extract::{ApiPath, ApiQuery};
 use crate::payments::customers::SubscriberId;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/customers/{subscriber_id}/subscriptions",
-            get(customer_subscriptions),
-        )
-        .route("/api/subscriptions/{subscription_id}", get(subscription))
-        .route(
-            "/subscription/v1/clients/{client_id}/subscriptions/{subscription_id}",
-            get(riverty_subscription),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(customer_subscriptions))
+        .routes(routes!(subscription))
+        .routes(routes!(riverty_subscription))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

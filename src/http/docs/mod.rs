@@ -6,8 +6,8 @@
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
@@ -27,10 +27,10 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsa
                    frame-ancestors 'none'";
 
 /// The reference page and the document it renders.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(PATH, get(redoc_page))
-        .merge(openapi::router())
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(redoc_page))
+        .routes(routes!(openapi::document_handler))
 }
 
 /// The API reference, rendered by ReDoc.

@@ -6,8 +6,7 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use utoipa::openapi::security::{
     AuthorizationCode, ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes,
     SecurityScheme,
@@ -15,12 +14,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::server::Server;
 use utoipa::OpenApi;
 
-use super::OPENAPI_PATH;
 use crate::state::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route(OPENAPI_PATH, get(document_handler))
-}
 
 /// The API's description of itself.
 #[utoipa::path(
@@ -41,6 +35,8 @@ pub(crate) async fn document_handler(State(state): State<AppState>) -> Response 
 /// The document for a server reachable at `origin`.
 pub fn document(origin: &str) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    // the paths, from the routes themselves: what is served is what is documented
+    doc.merge(crate::http::documented_routes().into_openapi());
     doc.servers = Some(vec![Server::new(origin)]);
     let components = doc.components.get_or_insert_with(Default::default);
     let scopes = || {
@@ -111,33 +107,6 @@ pub fn document(origin: &str) -> utoipa::openapi::OpenApi {
                        Stripe customer-portal sessions, all on your connected Stripe account. \
                        Errors are JSON: `{\"error\": code, \"message\": sentence}`.",
         license(name = "MIT"),
-    ),
-    paths(
-        crate::http::api::me::me,
-        crate::http::api::customers::push_customer,
-        crate::http::api::customers::list_customers,
-        crate::http::api::customers::get_customer,
-        crate::http::api::customers::delete_customer,
-        crate::http::api::subscriptions::customer_subscriptions,
-        crate::http::api::customers::portal_session,
-        crate::http::api::subscriptions::subscription,
-        crate::http::api::subscriptions::riverty_subscription,
-        crate::http::sso::login,
-        crate::http::sso::preflight,
-        crate::http::sso::login_at_recurpay_path,
-        crate::http::sso::preflight_at_recurpay_path,
-        crate::http::sso::confirm_link,
-        crate::http::sso::open_link,
-        crate::http::oauth::token::token,
-        crate::http::oauth::token::token_at_riverty_path,
-        crate::http::oauth::token::revoke,
-        crate::http::oauth::token::introspect,
-        crate::http::oauth::discovery::jwks,
-        crate::http::oauth::discovery::metadata,
-        crate::http::oauth::authorize::authorize,
-        crate::http::oauth::authorize::decide,
-        document_handler,
-        super::redoc_page,
     ),
     components(schemas(super::bodies::ErrorBody, super::bodies::SsoErrorBody)),
     tags(

@@ -10,38 +10,52 @@ use crate::oauth::OAuthError;
 use crate::state::AppState;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use serde_json::json;
 
 pub use token::RIVERTY_TOKEN_PATH;
 
 /// Pages a logged-in merchant's browser uses: behind sessions and CSRF.
-pub fn browser_router() -> Router<AppState> {
-    Router::new().route(
-        "/o/authorize/",
-        get(authorize::authorize).post(authorize::decide),
-    )
+pub fn browser_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(authorize::authorize, authorize::decide))
 }
 
-/// Endpoints for clients: they authenticate themselves, never with cookies. A browser page on an
-/// origin its client registered may call the token and revocation endpoints (CORS).
-pub fn client_router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/o/token/", post(token::token))
-        // Riverty's token URL: a client moved from Riverty changes only its base URL
-        .route(RIVERTY_TOKEN_PATH, post(token::token_at_riverty_path))
-        .route("/o/revoke_token/", post(token::revoke))
+/// Endpoints a browser page on an origin its client registered may call (CORS): the token
+/// endpoint (and Riverty's token URL: a client moved from Riverty changes only its base URL)
+/// and revocation.
+pub fn cross_origin_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token::token))
+        .routes(routes!(token::token_at_riverty_path))
+        .routes(routes!(token::revoke))
+}
+
+/// Endpoints for servers and for reading before a flow starts.
+pub fn client_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(token::introspect))
+        .routes(routes!(discovery::jwks))
+        .routes(routes!(discovery::metadata))
+}
+
+/// Endpoints for clients: they authenticate themselves, never with cookies.
+pub fn client_router(state: &AppState) -> axum::Router<AppState> {
+    let (cross_origin, _) = cross_origin_routes().split_for_parts();
+    let (others, _) = client_routes().split_for_parts();
+    cross_origin
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::http::middleware::cors::preflight,
         ))
-        .route("/o/introspect/", post(token::introspect))
-        .route("/o/jwks/", get(discovery::jwks))
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(discovery::metadata),
-        )
+        .merge(others)
+}
+
+/// The merchant's browser's routes, as served.
+pub fn browser_router() -> axum::Router<AppState> {
+    browser_routes().split_for_parts().0
 }
 
 // ---------------------------------------------------------------------------------------------
