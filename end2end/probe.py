@@ -59,6 +59,12 @@ def wait_for(url: str, proc: subprocess.Popen) -> None:
     raise SystemExit(f"{url} never answered")
 
 
+def code_in(res: requests.Response) -> str | None:
+    """The `code` of the redirect back to the client, if the response is one."""
+    location = urllib.parse.urlsplit(res.headers.get("location", ""))
+    return dict(urllib.parse.parse_qsl(location.query)).get("code")
+
+
 class Probe:
     def __init__(self, base: str, sim: str, server: subprocess.Popen | None = None,
                  db: str = "", env: dict | None = None):
@@ -132,6 +138,19 @@ class Probe:
                                     "stripe-account": account})
         assert res.status_code == 200, res.text
         return res.json()["data"][0]["customer"]
+
+    def allow(self, query: str) -> requests.Response:
+        """The merchant presses Allow on the consent page of the authorization request `query`."""
+        return self.session.post(f"{self.base}/o/authorize/", data={
+            "csrf_token": self.csrf(), "request": query, "decision": "allow"},
+            headers={"origin": self.base}, allow_redirects=False)
+
+    def consent_code(self, query: str) -> str:
+        """The code of an authorization request, through the consent page as a browser goes."""
+        self.session.get(f"{self.base}/o/authorize/?{query}", headers={"accept": "text/html"})
+        code = code_in(self.allow(query))
+        assert code, "consent redirects back with a code"
+        return code
 
     # ---------------------------------------------------------------------------------------
 
@@ -235,11 +254,8 @@ class Probe:
                    page.status_code == 200 and origin in form_action,
                    f"{page.status_code}; {form_action or 'no form-action'}: Chromium blocks the "
                    "redirect to the client after Allow")
-        res = self.session.post(f"{self.base}/o/authorize/", data={
-            "csrf_token": self.csrf(), "request": query, "decision": "allow"},
-            headers={"origin": self.base}, allow_redirects=False)
-        code = dict(urllib.parse.parse_qsl(
-            urllib.parse.urlsplit(res.headers.get("location", "")).query)).get("code")
+        res = self.allow(query)
+        code = code_in(res)
         if not self.check("consent redirects back with a code", res.status_code == 303 and bool(code),
                           f"{res.status_code} {res.headers.get('location')}"):
             return

@@ -277,12 +277,7 @@ def refresh_follows_the_client(p: Probe) -> None:
     query = urllib.parse.urlencode({
         "response_type": "code", "client_id": cid, "redirect_uri": redirect, "scope": SCOPES,
         "code_challenge": challenge, "code_challenge_method": "S256"})
-    p.session.get(f"{p.base}/o/authorize/?{query}", headers={"accept": "text/html"})
-    res = p.session.post(f"{p.base}/o/authorize/", data={
-        "csrf_token": p.csrf(), "request": query, "decision": "allow"},
-        headers={"origin": p.base}, allow_redirects=False)
-    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(res.headers["location"]).query))[
-        "code"]
+    code = p.consent_code(query)
     first = requests.post(p.base + "/o/token/", data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
         "client_id": cid, "code_verifier": verifier}).json()
@@ -311,12 +306,7 @@ def pkce_downgrade(p: Probe) -> None:
     cid, secret = issued["client"]["id"], issued["secret"]
     query = urllib.parse.urlencode({"response_type": "code", "client_id": cid,
                                     "redirect_uri": redirect, "scope": "customers:read"})
-    p.session.get(f"{p.base}/o/authorize/?{query}", headers={"accept": "text/html"})
-    res = p.session.post(f"{p.base}/o/authorize/", data={
-        "csrf_token": p.csrf(), "request": query, "decision": "allow"},
-        headers={"origin": p.base}, allow_redirects=False)
-    code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(res.headers["location"]).query))[
-        "code"]
+    code = p.consent_code(query)
     res = requests.post(p.base + "/o/token/", data={
         "grant_type": "authorization_code", "code": code, "redirect_uri": redirect,
         "code_verifier": secrets.token_urlsafe(48)}, auth=(cid, secret))
