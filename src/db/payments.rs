@@ -261,7 +261,9 @@ impl Db {
         Ok(affected(forgotten))
     }
 
-    /// Marks the merchant's connection revoked; false when there was no active one.
+    /// Marks the merchant's connection revoked; false when there was no active one. A revocation
+    /// at or after `now` (the gateway's deauthorization webhook for this very revoke, which can
+    /// arrive before the gateway's answer does) is the same act and is recorded as this one.
     pub async fn revoke_connection(
         &self,
         merchant_id: &str,
@@ -270,7 +272,7 @@ impl Db {
     ) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
             "UPDATE gateway_connections SET revoked_at = $1, revoked_by = $2
-             WHERE merchant_id = $3 AND revoked_at IS NULL",
+             WHERE merchant_id = $3 AND (revoked_at IS NULL OR revoked_at >= $1)",
         )
         .bind(now)
         .bind(by)
