@@ -25,6 +25,25 @@ scripts/setup.sh --test
 source scripts/env.sh
 start=$SECONDS
 
+# Room to build. CI once stopped at "No space left on device" while linking: it runs on the
+# machine a session leaves behind, whose disk other work may have filled. What cargo can rebuild
+# cheaply (incremental caches, stale test binaries) goes first when less than 10 GB are free.
+make_room() {
+  mkdir -p "$CARGO_TARGET_DIR"
+  free_mb() { df -Pm "$CARGO_TARGET_DIR" | awk 'NR==2 {print $4}'; }
+  if [ "$(free_mb)" -lt 10240 ]; then
+    echo "only $(free_mb) MB free under $CARGO_TARGET_DIR: removing incremental caches"
+    find "$CARGO_TARGET_DIR" -maxdepth 4 -type d -name incremental -prune -exec rm -rf {} +
+  fi
+  if [ "$(free_mb)" -lt 10240 ]; then
+    echo "still $(free_mb) MB: removing this project's own build outputs (dependencies stay)"
+    find "$CARGO_TARGET_DIR" -maxdepth 4 \( -name 'subgate-*' -o -name 'libsubgate-*' -o -name 'api-*' \) \
+      -path '*/deps/*' -exec rm -rf {} +
+  fi
+  echo "disk: $(free_mb) MB free for $CARGO_TARGET_DIR ($(du -sm "$CARGO_TARGET_DIR" | cut -f1) MB in it)"
+}
+make_room
+
 lint() {
   step "format and lint"
   cargo fmt --check
