@@ -8,6 +8,7 @@ use leptos::config::get_configuration;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::entropy::Entropy;
 use crate::startup::Application;
 
 const ENVIRONMENT_HELP: &str = "\
@@ -217,7 +218,8 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let input = crate::accounts::SignUp::parse(&name, &email, password)?;
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
-            let merchant = crate::accounts::sign_up(&db, input, Clock::system().now()).await?;
+            let merchant =
+                crate::accounts::sign_up(&db, &Entropy::os(), input, Clock::system().now()).await?;
             println!(
                 "{}",
                 serde_json::json!({ "id": merchant.id, "email": merchant.email })
@@ -226,7 +228,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::RotateSigningKey => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
-            let keys = crate::oauth::jwt::KeyRing::new(db, &config.secret_key);
+            let keys = crate::oauth::jwt::KeyRing::new(db, &config.secret_key, Entropy::os());
             let kid = keys.rotate(Clock::system().now()).await?;
             println!("{}", serde_json::json!({ "kid": kid }));
         }
@@ -279,7 +281,7 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .merchant_by_email(&merchant.trim().to_lowercase())
                 .await?
                 .ok_or_else(|| format!("no merchant with the email {merchant}"))?;
-            let hasher = clients::SecretHasher::new(&config.secret_key);
+            let hasher = clients::SecretHasher::new(&config.secret_key, Entropy::os());
             let (client, secret) =
                 clients::create(&db, &hasher, &owner.id, input, Clock::system().now()).await?;
             let mut out = serde_json::json!({ "client_id": client.id });

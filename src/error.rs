@@ -240,6 +240,79 @@ mod server {
         }
     }
 
+    impl From<crate::sso::SsoError> for AppError {
+        fn from(e: crate::sso::SsoError) -> Self {
+            use crate::sso::SsoError;
+            match e {
+                SsoError::Invalid(message) => AppError::Validation(message),
+                SsoError::Off | SsoError::ChangedElsewhere => AppError::Conflict(e.to_string()),
+                SsoError::Corrupt | SsoError::NoStoreSlug => AppError::Internal,
+                SsoError::Database(e) => e.into(),
+            }
+        }
+    }
+
+    impl From<crate::payments::PaymentsError> for AppError {
+        fn from(e: crate::payments::PaymentsError) -> Self {
+            use crate::payments::PaymentsError;
+            match e {
+                PaymentsError::Invalid(message) => AppError::Validation(message),
+                PaymentsError::NotConnected { gateway, revoked: true } => AppError::NotConnected(format!(
+                    "subgate's access to your {gateway} account was revoked. Connect it again on the Connect tab."
+                )),
+                PaymentsError::NotConnected { gateway, revoked: false } => AppError::NotConnected(format!(
+                    "No {gateway} account is connected. Connect one on the Connect tab first."
+                )),
+                PaymentsError::NotFound(message) => AppError::NotFound(message),
+                PaymentsError::Conflict(message) => AppError::Conflict(message),
+                PaymentsError::Gateway { gateway, error } => gateway_error(gateway, error),
+                PaymentsError::Database(e) => e.into(),
+            }
+        }
+    }
+
+    /// A gateway's refusal or failure, worded for the merchant with what to do about it.
+    fn gateway_error(name: &str, e: crate::payments::gateway::GatewayError) -> AppError {
+        use crate::payments::gateway::GatewayError;
+        match e {
+            GatewayError::NotFound(m) => AppError::NotFound(m),
+            GatewayError::AccessRevoked => AppError::NotConnected(format!(
+                "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
+            )),
+            GatewayError::PortalNotConfigured(_) => AppError::Conflict(format!(
+                "Your {name} account has no customer portal configuration. Save the customer portal settings in the {name} Dashboard (Settings → Billing → Customer portal), then try again."
+            )),
+            GatewayError::Rejected { message, .. } => {
+                AppError::validation(format!("{name} refused the request: {message}"))
+            }
+            GatewayError::PaymentRequired { message, .. } => AppError::PaymentRequired(message),
+            GatewayError::OAuth { description, .. } => AppError::Gateway {
+                message: format!("{name} refused: {description}"),
+                request_id: None,
+            },
+            GatewayError::Unavailable {
+                message,
+                request_id,
+            } => AppError::Gateway {
+                message,
+                request_id,
+            },
+            GatewayError::Timeout => {
+                AppError::GatewayTimeout(format!("{name} did not answer in time. Try again."))
+            }
+        }
+    }
+
+    impl From<crate::oauth::jwt::KeyError> for AppError {
+        fn from(e: crate::oauth::jwt::KeyError) -> Self {
+            use crate::oauth::jwt::KeyError;
+            match e {
+                KeyError::Unusable => AppError::Internal,
+                KeyError::Database(e) => e.into(),
+            }
+        }
+    }
+
     impl From<sqlx::Error> for AppError {
         fn from(e: sqlx::Error) -> Self {
             if crate::db::is_unavailable(&e) {

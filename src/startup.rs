@@ -16,6 +16,7 @@ use crate::app::{shell, App};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Db, DbError};
+use crate::entropy::Entropy;
 use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
 use crate::payments::gateways::{self, SIMULATOR_PATH};
@@ -39,15 +40,16 @@ impl Application {
         let listener = TcpListener::bind(config.site_addr)
             .await
             .map_err(StartupError::Bind)?;
-        Self::with_listener(config, leptos_options, clock, listener).await
+        Self::with_listener(config, leptos_options, clock, Entropy::os(), listener).await
     }
 
     /// Like [`Application::build`] on a listener bound already (tests bind port 0 first, so the
-    /// public URL they configure is the real one).
+    /// public URL they configure is the real one), with the randomness given (tests may seed it).
     pub async fn with_listener(
         config: Config,
         leptos_options: LeptosOptions,
         clock: Clock,
+        entropy: Entropy,
         listener: TcpListener,
     ) -> Result<Self, StartupError> {
         let db = Db::connect(&config.database_url).await?;
@@ -71,6 +73,7 @@ impl Application {
         let tokens = TokenService::new(
             db.clone(),
             &config.secret_key,
+            entropy.clone(),
             config.public_origin(),
             config.api_audiences(),
         );
@@ -82,11 +85,12 @@ impl Application {
         let signups_per_ip_per_hour = config.signups_per_ip_per_hour;
         let state = AppState::new(Shared {
             db: db.clone(),
-            client_secrets: SecretHasher::new(&config.secret_key),
-            sso: Arc::new(Sso::new(db.clone(), &config.secret_key)),
+            client_secrets: SecretHasher::new(&config.secret_key, entropy.clone()),
+            sso: Arc::new(Sso::new(db.clone(), &config.secret_key, entropy.clone())),
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             clock,
+            entropy,
             leptos_options,
             login_throttle: Arc::new(LoginThrottle {
                 max_signups_per_ip: i64::from(signups_per_ip_per_hour),
@@ -139,7 +143,7 @@ pub enum StartupError {
     #[error("cannot listen: {0}")]
     Bind(std::io::Error),
     #[error("JWT signing key: {0}")]
-    SigningKey(crate::error::AppError),
+    SigningKey(crate::oauth::jwt::KeyError),
     #[error("payment gateway: {0}")]
     Gateway(String),
 }

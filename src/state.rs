@@ -9,6 +9,7 @@ use crate::accounts::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
+use crate::entropy::Entropy;
 use crate::oauth::clients::SecretHasher;
 use crate::oauth::tokens::TokenService;
 use crate::payments::Payments;
@@ -46,6 +47,8 @@ pub struct Shared {
     pub db: Db,
     pub config: Arc<Config>,
     pub clock: Clock,
+    /// Where every id, secret and one-time token comes from (the OS; a seed only in tests).
+    pub entropy: Entropy,
     pub leptos_options: LeptosOptions,
     pub login_throttle: Arc<LoginThrottle>,
     pub tokens: Arc<TokenService>,

@@ -8,6 +8,7 @@ pub mod throttle;
 use crate::db::merchants::{InsertMerchantError, NewMerchant};
 use crate::db::Db;
 use crate::dto::{MerchantView, PasswordRules};
+use crate::entropy::Entropy;
 
 pub use error::AccountError;
 pub use throttle::LoginThrottle;
@@ -154,9 +155,14 @@ impl From<Merchant> for MerchantView {
 }
 
 /// Creates the merchant account. The single INSERT either lands whole or not at all.
-pub async fn sign_up(db: &Db, input: SignUp, now: i64) -> Result<Merchant, AccountError> {
-    let password_hash = password::hash(input.password.0).await?;
-    let id = crate::crypto::random_id("mer");
+pub async fn sign_up(
+    db: &Db,
+    entropy: &Entropy,
+    input: SignUp,
+    now: i64,
+) -> Result<Merchant, AccountError> {
+    let password_hash = password::hash(input.password.0, entropy).await?;
+    let id = entropy.id("mer");
     let new = NewMerchant {
         id: &id,
         business_name: input.business_name.as_str(),
@@ -183,13 +189,14 @@ pub async fn sign_up(db: &Db, input: SignUp, now: i64) -> Result<Merchant, Accou
 /// password is hashed, so concurrent sign-ups cannot pass the limit together.
 pub async fn sign_up_throttled(
     db: &Db,
+    entropy: &Entropy,
     throttle: &LoginThrottle,
     client_ip: &str,
     input: SignUp,
     now: i64,
 ) -> Result<Merchant, AccountError> {
     let attempt = throttle.signup_attempt(db, client_ip, now).await?;
-    let result = sign_up(db, input, now).await;
+    let result = sign_up(db, entropy, input, now).await;
     match result {
         Err(AccountError::Busy) => attempt.give_back(db).await?,
         _ => attempt.keep(),

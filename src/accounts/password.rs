@@ -3,12 +3,11 @@
 //! wait briefly, and the rest are answered 503 at once, so a burst of logins or sign-ups cannot
 //! take the server's memory (48 concurrent sign-ups took it from 59 to 994 MiB).
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::AccountError;
+use crate::entropy::Entropy;
 
 fn argon2() -> Argon2<'static> {
     let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
@@ -83,9 +82,10 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-pub async fn hash(password: String) -> Result<String, AccountError> {
+pub async fn hash(password: String, entropy: &Entropy) -> Result<String, AccountError> {
+    let salt_bytes = entropy.bytes::<16>();
     blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
+        let salt = SaltString::encode_b64(&salt_bytes)?;
         argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -118,7 +118,7 @@ pub async fn verify_dummy(password: String) -> Result<(), AccountError> {
     let phc = match DUMMY.get() {
         Some(phc) => phc.clone(),
         None => {
-            let phc = hash("subgate-dummy-password".into()).await?;
+            let phc = hash("subgate-dummy-password".into(), &Entropy::os()).await?;
             DUMMY.get_or_init(|| phc).clone()
         }
     };

@@ -119,7 +119,7 @@ async fn payload_too_large_as_json(
     }
     let error = AppError::PayloadTooLarge;
     if sso_login {
-        sso::login_error(crate::sso::LoginError::App(error))
+        sso::login_error(error.into())
     } else {
         error.into_response()
     }

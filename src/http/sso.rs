@@ -155,7 +155,7 @@ pub(crate) async fn login(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let target = path.map(|ApiPath(p)| p).map_err(LoginError::from);
+    let target = path.map(|ApiPath(p)| p).map_err(LoginFailure::from);
     login_to(&state, &meta, &headers, &body, target).await
 }
 
@@ -185,7 +185,7 @@ pub(crate) async fn login_at_recurpay_path(
     body: Bytes,
 ) -> Response {
     let target = path
-        .map_err(LoginError::from)
+        .map_err(LoginFailure::from)
         .and_then(|ApiPath((_version, subscriber_id))| {
             let store = store_named_by(state.config.sso_domain.as_deref(), &headers)?;
             Ok((store, subscriber_id))
@@ -226,7 +226,7 @@ async fn login_to(
     meta: &RequestMeta,
     headers: &HeaderMap,
     body: &Bytes,
-    target: Result<(String, String), LoginError>,
+    target: Result<(String, String), LoginFailure>,
 ) -> Response {
     let result = async {
         let (store, subscriber_id) = target?;
@@ -247,7 +247,7 @@ async fn login_to(
                 state.clock.now(),
             )
             .await?;
-        Ok::<_, LoginError>(SsoLoginResponse {
+        Ok::<_, LoginFailure>(SsoLoginResponse {
             success: true,
             data: SsoLoginData {
                 redirection_url: format!(
@@ -272,20 +272,88 @@ async fn login_to(
     cors(response)
 }
 
+/// What the login call answers when it issues no link: the domain's refusal, or the edge's own
+/// (a malformed path or body, a body too large, the database away, too many attempts).
+pub enum LoginFailure {
+    Refused(LoginError),
+    Wire(AppError),
+}
+
+impl From<LoginError> for LoginFailure {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Throttled(secs) => Self::Wire(AppError::RateLimited(secs)),
+            LoginError::Sso(e) => Self::Wire(e.into()),
+            refused => Self::Refused(refused),
+        }
+    }
+}
+
+impl From<AppError> for LoginFailure {
+    fn from(e: AppError) -> Self {
+        Self::Wire(e)
+    }
+}
+
+impl LoginFailure {
+    fn status(&self) -> StatusCode {
+        let status = match self {
+            Self::Refused(e) => match e {
+                LoginError::InvalidHash | LoginError::StaleTimestamp(_) => 401,
+                LoginError::UnknownSubscriber(_) | LoginError::UnknownStore(_) => 404,
+                LoginError::Disabled => 403,
+                LoginError::NonceReused => 409,
+                LoginError::Validation(_) => 422,
+                LoginError::Throttled(_) => 429,
+                LoginError::Sso(_) => 500,
+            },
+            Self::Wire(e) => e.status(),
+        };
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Refused(e) => match e {
+                LoginError::InvalidHash => "invalid_customer_hash",
+                LoginError::UnknownSubscriber(_) => "unknown_subscriber",
+                LoginError::UnknownStore(_) => "unknown_store",
+                LoginError::Disabled => "sso_disabled",
+                LoginError::StaleTimestamp(_) => "stale_timestamp",
+                LoginError::NonceReused => "nonce_reused",
+                LoginError::Validation(_) => "validation",
+                LoginError::Throttled(_) => "rate_limited",
+                LoginError::Sso(_) => "internal",
+            },
+            Self::Wire(e) => e.code(),
+        }
+    }
+
+    fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::Wire(AppError::RateLimited(secs)) => Some(*secs),
+            Self::Wire(AppError::Unavailable) => Some(5),
+            _ => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Self::Refused(e) => e.to_string(),
+            Self::Wire(e) => e.to_string(),
+        }
+    }
+}
+
 /// Recurpay's error shape (`success: false` and a `message`), plus the `error` code every
 /// subgate API error carries.
-pub fn login_error(e: LoginError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let retry_after = match &e {
-        LoginError::App(AppError::RateLimited(secs)) => Some(*secs),
-        LoginError::App(AppError::Unavailable) => Some(5),
-        _ => None,
-    };
-    let mut body = json!({ "success": false, "error": e.code(), "message": e.to_string() });
+pub fn login_error(e: LoginFailure) -> Response {
+    let retry_after = e.retry_after();
+    let mut body = json!({ "success": false, "error": e.code(), "message": e.message() });
     if let Some(secs) = retry_after {
         body["retry_after"] = json!(secs);
     }
-    let mut response = (status, Json(body)).into_response();
+    let mut response = (e.status(), Json(body)).into_response();
     if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
         response.headers_mut().insert(header::RETRY_AFTER, v);
     }

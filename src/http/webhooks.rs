@@ -10,6 +10,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::error::AppError;
 use crate::payments::gateway::WebhookError;
 use crate::payments::{ReceiveError, Received};
 use crate::state::AppState;
@@ -59,7 +60,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
                 .into_response()
         }
         Err(ReceiveError::Store(e)) => {
-            let mut res = e.into_response();
+            let mut res = AppError::from(e).into_response();
             *res.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
             res
         }

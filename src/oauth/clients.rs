@@ -6,9 +6,10 @@ use url::Url;
 
 use super::scope::Scopes;
 use super::OAuthError;
-use crate::crypto::{constant_time_eq, keyed_hash, random_id, random_token, SecretKey};
+use crate::crypto::{constant_time_eq, keyed_hash, SecretKey};
 use crate::db::oauth::ClientRow;
 use crate::db::Db;
+use crate::entropy::Entropy;
 
 /// What managing OAuth clients can fail with, in the domain's words; the edge maps it to the
 /// wire error once (`crate::error`).
@@ -303,21 +304,28 @@ impl TryFrom<ClientRow> for Client {
 /// The secret of a confidential client, shown once and then only its hash exists.
 pub struct ClientSecret(pub String);
 
-/// Hashes and checks client secrets with a key derived from the server secret.
+/// Makes client ids and secrets, and hashes and checks the secrets with a key derived from the
+/// server secret.
 #[derive(Clone)]
-pub struct SecretHasher([u8; 32]);
+pub struct SecretHasher {
+    key: [u8; 32],
+    entropy: Entropy,
+}
 
 impl SecretHasher {
-    pub fn new(root: &SecretKey) -> Self {
-        Self(root.derive("oauth-client-secret"))
+    pub fn new(root: &SecretKey, entropy: Entropy) -> Self {
+        Self {
+            key: root.derive("oauth-client-secret"),
+            entropy,
+        }
     }
 
     pub fn hash(&self, secret: &str) -> String {
-        keyed_hash(&self.0, secret)
+        keyed_hash(&self.key, secret)
     }
 
     fn generate(&self) -> (ClientSecret, String) {
-        let secret = format!("sgs_{}", random_token(32));
+        let secret = format!("sgs_{}", self.entropy.token(32));
         let hash = self.hash(&secret);
         (ClientSecret(secret), hash)
     }
@@ -362,7 +370,7 @@ pub async fn create(
         ClientType::Public => (None, None),
     };
     let row = ClientRow {
-        id: random_id("cli"),
+        id: hasher.entropy.id("cli"),
         merchant_id: merchant_id.to_string(),
         name: input.name,
         client_type: input.client_type.as_str().to_string(),

@@ -6,18 +6,27 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::clients::ACCESS_TOKEN_TTL_RANGE;
 use super::AccessClaims;
-use crate::crypto::{random_id, Sealer, SecretKey};
+use crate::crypto::{Sealer, SecretKey};
 use crate::db::oauth::SigningKeyRow;
 use crate::db::Db;
-use crate::error::AppError;
+use crate::entropy::Entropy;
 
 const ALG: &str = "EdDSA";
+
+/// Why the key ring could not sign or list its keys.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// No current key, or a key that does not unseal (logged where it was found).
+    #[error("no usable signing key")]
+    Unusable,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
 
 /// How long a verifying key read from the database is trusted without reading it again. Keys
 /// only ever appear (rotation) or stop verifying a token lifetime after retirement, so a short
@@ -31,6 +40,8 @@ const SIGNER_CACHE_SECS: i64 = 5;
 pub struct KeyRing {
     db: Db,
     sealer: Sealer,
+    /// Key seeds and ids.
+    entropy: Entropy,
     /// kid → (public key, when it was read): token checks skip the database for known keys.
     verifiers: std::sync::RwLock<std::collections::HashMap<String, (VerifyingKey, i64)>>,
     /// The current key, unsealed: `(kid, key, read_at)`.
@@ -58,9 +69,10 @@ struct Header {
 }
 
 impl KeyRing {
-    pub fn new(db: Db, root: &SecretKey) -> Self {
+    pub fn new(db: Db, root: &SecretKey, entropy: Entropy) -> Self {
         Self {
             db,
+            entropy,
             sealer: Sealer::new(root, "jwt-signing-key"),
             verifiers: Default::default(),
             signer: Default::default(),
@@ -69,7 +81,7 @@ impl KeyRing {
 
     /// Creates the first key if there is none. Two instances starting together may both create
     /// one: both verify, the newest signs.
-    pub async fn ensure_key(&self, now: i64) -> Result<(), AppError> {
+    pub async fn ensure_key(&self, now: i64) -> Result<(), KeyError> {
         if self
             .db
             .verifying_keys(now)
@@ -83,17 +95,16 @@ impl KeyRing {
     }
 
     /// Adds a new signing key and retires the others (they keep verifying for a token lifetime).
-    pub async fn rotate(&self, now: i64) -> Result<String, AppError> {
+    pub async fn rotate(&self, now: i64) -> Result<String, KeyError> {
         let kid = self.add_key(now).await?;
         self.db.retire_signing_keys_except(&kid, now).await?;
         Ok(kid)
     }
 
-    async fn add_key(&self, now: i64) -> Result<String, AppError> {
-        let mut seed = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut seed);
+    async fn add_key(&self, now: i64) -> Result<String, KeyError> {
+        let seed: [u8; 32] = self.entropy.bytes();
         let signing = SigningKey::from_bytes(&seed);
-        let kid = random_id("key");
+        let kid = self.entropy.id("key");
         self.db
             .insert_signing_key(&SigningKeyRow {
                 kid: kid.clone(),
@@ -111,7 +122,7 @@ impl KeyRing {
         Ok(kid)
     }
 
-    async fn keys(&self, now: i64) -> Result<Vec<SigningKeyRow>, AppError> {
+    async fn keys(&self, now: i64) -> Result<Vec<SigningKeyRow>, KeyError> {
         // a retired key verifies for as long as the longest-lived token it may have signed
         Ok(self
             .db
@@ -119,7 +130,7 @@ impl KeyRing {
             .await?)
     }
 
-    pub async fn sign(&self, claims: &AccessClaims, now: i64) -> Result<String, AppError> {
+    pub async fn sign(&self, claims: &AccessClaims, now: i64) -> Result<String, KeyError> {
         let (kid, key) = self.current_signer(now).await?;
         let header = json!({ "alg": ALG, "typ": "at+jwt", "kid": kid });
         let signing_input = format!(
@@ -136,7 +147,7 @@ impl KeyRing {
 
     /// The current signing key, unsealed: from memory when read less than
     /// [`SIGNER_CACHE_SECS`] ago, else from the database.
-    async fn current_signer(&self, now: i64) -> Result<(String, SigningKey), AppError> {
+    async fn current_signer(&self, now: i64) -> Result<(String, SigningKey), KeyError> {
         let cached = self
             .signer
             .read()
@@ -152,7 +163,7 @@ impl KeyRing {
             .find(|k| k.retired_at.is_none())
             .ok_or_else(|| {
                 tracing::error!("no active JWT signing key");
-                AppError::Internal
+                KeyError::Unusable
             })?;
         let seed: [u8; 32] = self
             .sealer
@@ -160,7 +171,7 @@ impl KeyRing {
             .and_then(|s| s.try_into().ok())
             .ok_or_else(|| {
                 tracing::error!(kid = %key.kid, "cannot unseal the signing key: was SUBGATE_SECRET_KEY changed?");
-                AppError::Internal
+                KeyError::Unusable
             })?;
         let signing = SigningKey::from_bytes(&seed);
         if let Ok(mut signer) = self.signer.write() {
@@ -219,10 +230,7 @@ impl KeyRing {
         if let Some((key, _)) = cached {
             return Ok(key);
         }
-        let rows = self.keys(now).await.map_err(|e| match e {
-            AppError::Unavailable | AppError::Internal => VerifyError::Unavailable,
-            _ => VerifyError::UnknownKey,
-        })?;
+        let rows = self.keys(now).await.map_err(|_| VerifyError::Unavailable)?;
         let fresh: std::collections::HashMap<String, (VerifyingKey, i64)> = rows
             .iter()
             .filter_map(|row| {
@@ -239,7 +247,7 @@ impl KeyRing {
     }
 
     /// The JSON Web Key Set of every key that still verifies (RFC 7517, RFC 8037 for OKP).
-    pub async fn jwks(&self, now: i64) -> Result<serde_json::Value, AppError> {
+    pub async fn jwks(&self, now: i64) -> Result<serde_json::Value, KeyError> {
         let keys: Vec<_> = self
             .keys(now)
             .await?

@@ -72,9 +72,9 @@ impl From<clients::ClientError> for OAuthError {
     }
 }
 
-impl From<crate::error::AppError> for OAuthError {
-    fn from(e: crate::error::AppError) -> Self {
-        tracing::error!(error = %e, "error in OAuth");
+impl From<jwt::KeyError> for OAuthError {
+    fn from(e: jwt::KeyError) -> Self {
+        tracing::error!(error = %e, "signing key error in OAuth");
         Self::ServerError
     }
 }

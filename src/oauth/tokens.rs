@@ -11,10 +11,10 @@ use super::jwt::KeyRing;
 use super::live_tokens::LiveTokens;
 use super::scope::Scopes;
 use super::{AccessClaims, OAuthError, REFRESH_TOKEN_TTL};
-use crate::crypto::{keyed_hash, random_id, random_token, SecretKey};
+use crate::crypto::{keyed_hash, SecretKey};
 use crate::db::oauth::{GrantRow, IssuedTokens};
 use crate::db::Db;
-use crate::error::AppError;
+use crate::entropy::Entropy;
 
 /// The token endpoint's success body (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize)]
@@ -32,8 +32,11 @@ pub struct TokenResponse {
 pub enum TokenRejected {
     /// The token's fault: 401 with this sentence.
     Invalid(String),
-    /// The check could not be made (e.g. the database is down): 503, never the token's fault.
-    Unavailable(AppError),
+    /// The check could not be made (the keys or the database are unavailable): 503, never the
+    /// token's fault.
+    Unavailable,
+    /// The database failed otherwise (logged at the edge): 500.
+    Database(sqlx::Error),
 }
 
 /// Everything needed to mint and check tokens.
@@ -47,12 +50,21 @@ pub struct TokenService {
     token_hash_key: [u8; 32],
     /// Tokens found live a moment ago.
     live: LiveTokens,
+    /// Grant ids, token ids, refresh tokens and authorization codes.
+    pub entropy: Entropy,
 }
 
 impl TokenService {
-    pub fn new(db: Db, root: &SecretKey, issuer: String, api_audiences: Vec<String>) -> Self {
+    pub fn new(
+        db: Db,
+        root: &SecretKey,
+        entropy: Entropy,
+        issuer: String,
+        api_audiences: Vec<String>,
+    ) -> Self {
         Self {
-            keys: KeyRing::new(db.clone(), root),
+            keys: KeyRing::new(db.clone(), root, entropy.clone()),
+            entropy,
             db,
             issuer,
             api_audiences,
@@ -65,9 +77,15 @@ impl TokenService {
         keyed_hash(&self.token_hash_key, token)
     }
 
-    fn grant_row(client: &Client, grant_type: &str, scope: &Scopes, audience: &str) -> GrantRow {
+    fn grant_row(
+        &self,
+        client: &Client,
+        grant_type: &str,
+        scope: &Scopes,
+        audience: &str,
+    ) -> GrantRow {
         GrantRow {
-            id: random_id("grt"),
+            id: self.entropy.id("grt"),
             merchant_id: client.merchant_id.clone(),
             client_id: client.id.clone(),
             grant_type: grant_type.into(),
@@ -86,7 +104,7 @@ impl TokenService {
         audience: &str,
         now: i64,
     ) -> Result<GrantRow, OAuthError> {
-        let grant = Self::grant_row(client, grant_type, scope, audience);
+        let grant = self.grant_row(client, grant_type, scope, audience);
         self.db.insert_grant(&grant, now).await?;
         Ok(grant)
     }
@@ -130,7 +148,7 @@ impl TokenService {
         audience: &str,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
-        let grant = Self::grant_row(client, grant_type, scope, audience);
+        let grant = self.grant_row(client, grant_type, scope, audience);
         self.mint(client, &grant, true, &grant.scope, None, now)
             .await
     }
@@ -159,11 +177,11 @@ impl TokenService {
             scope: scope.to_string(),
             iat: now,
             exp: now + client.access_token_ttl,
-            jti: random_token(16),
+            jti: self.entropy.token(16),
             merchant_id: grant.merchant_id.clone(),
         };
         let access_token = self.keys.sign(&claims, now).await?;
-        let refresh_token = refresh_expires_at.map(|_| format!("sgr_{}", random_token(32)));
+        let refresh_token = refresh_expires_at.map(|_| format!("sgr_{}", self.entropy.token(32)));
         let refresh_hash = refresh_token.as_deref().map(|t| self.hash(t));
         self.db
             .record_tokens(IssuedTokens {
@@ -199,9 +217,7 @@ impl TokenService {
         let claims = match &remembered {
             Some(claims) => claims.clone(),
             None => self.keys.verify(token, now).await.map_err(|e| match e {
-                super::jwt::VerifyError::Unavailable => {
-                    TokenRejected::Unavailable(AppError::Unavailable)
-                }
+                super::jwt::VerifyError::Unavailable => TokenRejected::Unavailable,
                 e => TokenRejected::Invalid(format!("The access token is invalid: {e}.")),
             })?,
         };
@@ -230,7 +246,7 @@ impl TokenService {
                 Ok(claims)
             }
             Ok(_) => Err(invalid("The access token was revoked.")),
-            Err(e) => Err(TokenRejected::Unavailable(e.into())),
+            Err(e) => Err(TokenRejected::Database(e)),
         }
     }
 

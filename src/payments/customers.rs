@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::error::AppError;
+use super::error::PaymentsError;
 
 /// The merchant's own id for one of their users: 1 to 191 characters, no whitespace or
 /// control characters, and none of `/ ? # % \` (it travels in URL paths).
@@ -12,10 +12,10 @@ pub struct SubscriberId(String);
 impl SubscriberId {
     pub const MAX_LEN: usize = 191;
 
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, PaymentsError> {
         let count = raw.chars().count();
         if count == 0 || count > Self::MAX_LEN {
-            return Err(AppError::validation(format!(
+            return Err(PaymentsError::invalid(format!(
                 "subscriber_id: 1 to {} characters.",
                 Self::MAX_LEN
             )));
@@ -24,7 +24,7 @@ impl SubscriberId {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || "/?#%\\".contains(c))
         {
-            return Err(AppError::validation(
+            return Err(PaymentsError::invalid(
                 "subscriber_id: no spaces, control characters or any of / ? # % \\.",
             ));
         }
@@ -47,10 +47,10 @@ impl fmt::Display for SubscriberId {
 pub struct CustomerId(String);
 
 impl CustomerId {
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, PaymentsError> {
         let rest = raw.strip_prefix("cus_").unwrap_or_default();
         if rest.is_empty() || raw.len() > 255 || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(AppError::validation(
+            return Err(PaymentsError::invalid(
                 "customer_id: a Stripe customer id such as cus_NffrFeUfNV2Hib.",
             ));
         }
@@ -69,7 +69,7 @@ impl fmt::Display for CustomerId {
 }
 
 /// An optional contact email: trimmed, at most 254 characters, one `@` with text on both sides.
-pub fn parse_email(raw: Option<&str>) -> Result<Option<String>, AppError> {
+pub fn parse_email(raw: Option<&str>) -> Result<Option<String>, PaymentsError> {
     let Some(raw) = raw.map(str::trim).filter(|e| !e.is_empty()) else {
         return Ok(None);
     };
@@ -81,7 +81,7 @@ pub fn parse_email(raw: Option<&str>) -> Result<Option<String>, AppError> {
     if valid {
         Ok(Some(raw.to_string()))
     } else {
-        Err(AppError::validation("email: a valid email address."))
+        Err(PaymentsError::invalid("email: a valid email address."))
     }
 }
 
@@ -91,9 +91,9 @@ pub fn parse_email(raw: Option<&str>) -> Result<Option<String>, AppError> {
 pub struct ReturnUrl(String);
 
 impl ReturnUrl {
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
+    pub fn parse(raw: &str) -> Result<Self, PaymentsError> {
         let bad = || {
-            AppError::validation(
+            PaymentsError::invalid(
                 "return_url: an absolute https URL (http only for localhost), at most 2000 characters.",
             )
         };

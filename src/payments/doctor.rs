@@ -3,8 +3,8 @@
 //! of, and receiving connected accounts' events) and each connected account's customer-portal
 //! configuration; with a fix offered where the gateway's API allows one.
 
+use super::error::PaymentsError;
 use super::Payments;
-use crate::error::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,14 +53,14 @@ impl Payments {
         &self,
         webhook_url: &str,
         accounts: Option<Vec<String>>,
-    ) -> Result<Vec<Check>, AppError> {
+    ) -> Result<Vec<Check>, PaymentsError> {
         let name = self.gateway.display_name();
         let version = self.gateway.api_version();
         let endpoints = self
             .gateway
             .webhook_endpoints()
             .await
-            .map_err(|e| self.app_error(e))?;
+            .map_err(|e| self.gateway_error(e))?;
         let mut checks = Vec::new();
         let endpoint = endpoints.iter().find(|e| e.url == webhook_url && e.enabled);
         checks.push(Check::new(
@@ -134,7 +134,7 @@ impl Payments {
                 .gateway
                 .portal_configured(&account)
                 .await
-                .map_err(|e| self.app_error(e))?;
+                .map_err(|e| self.gateway_error(e))?;
             checks.push(Check::new(
                 "portal_configuration",
                 configured,
@@ -152,7 +152,7 @@ impl Payments {
     }
 
     /// Applies one fix; returns what was done, for people.
-    pub async fn apply_fix(&self, fix: &Fix, webhook_url: &str) -> Result<String, AppError> {
+    pub async fn apply_fix(&self, fix: &Fix, webhook_url: &str) -> Result<String, PaymentsError> {
         let name = self.gateway.display_name();
         match fix {
             Fix::CreateWebhookEndpoint => {
@@ -160,7 +160,7 @@ impl Payments {
                     .gateway
                     .create_webhook_endpoint(webhook_url)
                     .await
-                    .map_err(|e| self.app_error(e))?;
+                    .map_err(|e| self.gateway_error(e))?;
                 Ok(match created.secret {
                     Some(secret) => format!(
                         "Created the {name} webhook endpoint {} for {webhook_url}. Add its signing secret to STRIPE_WEBHOOK_SECRET (shown this once): {secret}",
@@ -174,7 +174,7 @@ impl Payments {
                     .gateway
                     .create_portal_configuration(account_id)
                     .await
-                    .map_err(|e| self.app_error(e))?;
+                    .map_err(|e| self.gateway_error(e))?;
                 Ok(format!(
                     "Created the customer-portal configuration {id} on {account_id}: customers can cancel at period end, update payment methods and see invoices."
                 ))

@@ -7,11 +7,14 @@
 pub mod commands;
 pub mod customers;
 pub mod doctor;
+mod error;
 pub mod gateway;
 pub mod gateways;
 pub mod reconcile;
 
 use std::sync::Arc;
+
+pub use self::error::PaymentsError;
 
 use self::customers::{CustomerId, ReturnUrl, SubscriberId};
 use self::gateway::{
@@ -22,7 +25,6 @@ use crate::db::payments::{
     ConnectionRow, CustomerRow, SubscriptionRow, UpsertCustomerError, Upserted,
 };
 use crate::db::Db;
-use crate::error::AppError;
 
 /// Who revoked a connection.
 pub const REVOKED_BY_MERCHANT: &str = "merchant";
@@ -55,7 +57,10 @@ impl Payments {
     // -----------------------------------------------------------------------------------------
     // connecting
 
-    pub async fn connection(&self, merchant_id: &str) -> Result<Option<ConnectionRow>, AppError> {
+    pub async fn connection(
+        &self,
+        merchant_id: &str,
+    ) -> Result<Option<ConnectionRow>, PaymentsError> {
         Ok(self.db.connection(merchant_id).await?)
     }
 
@@ -101,12 +106,12 @@ impl Payments {
     }
 
     /// Revokes subgate's access at the gateway, then marks the connection revoked.
-    pub async fn disconnect(&self, merchant_id: &str, now: i64) -> Result<(), AppError> {
+    pub async fn disconnect(&self, merchant_id: &str, now: i64) -> Result<(), PaymentsError> {
         let connection = self.active_connection(merchant_id).await?;
         self.gateway
             .revoke(&connection.account_id)
             .await
-            .map_err(|e| self.app_error(e))?;
+            .map_err(|e| self.gateway_error(e))?;
         self.db
             .revoke_connection(merchant_id, REVOKED_BY_MERCHANT, now)
             .await?;
@@ -115,29 +120,32 @@ impl Payments {
     }
 
     /// The merchant's working connection, or the 409 every Stripe-backed call answers with.
-    pub async fn active_connection(&self, merchant_id: &str) -> Result<ConnectionRow, AppError> {
+    pub async fn active_connection(
+        &self,
+        merchant_id: &str,
+    ) -> Result<ConnectionRow, PaymentsError> {
         let connection = self.db.connection(merchant_id).await?;
         self.require_active(connection)
     }
 
-    /// The connection when it is active, else the error that says how to fix it.
-    fn require_active(&self, connection: Option<ConnectionRow>) -> Result<ConnectionRow, AppError> {
-        let name = self.gateway.display_name();
+    /// The connection when it is active, else the error that says why not.
+    fn require_active(
+        &self,
+        connection: Option<ConnectionRow>,
+    ) -> Result<ConnectionRow, PaymentsError> {
         match connection {
             Some(c) if c.is_active() => Ok(c),
-            Some(_) => Err(AppError::NotConnected(format!(
-                "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
-            ))),
-            None => Err(AppError::NotConnected(format!(
-                "No {name} account is connected. Connect one on the Connect tab first."
-            ))),
+            other => Err(PaymentsError::NotConnected {
+                gateway: self.gateway.display_name(),
+                revoked: other.is_some(),
+            }),
         }
     }
 
-    /// Maps a gateway failure to the API's error. A revoked access also marks revoked the
+    /// Maps a gateway failure to the domain's error. A revoked access also marks revoked the
     /// connections to the account the call was made on (`account_id`), and only those: a call
     /// on an account the merchant no longer uses says nothing about their current one.
-    async fn gateway_failed(&self, account_id: &str, e: GatewayError, now: i64) -> AppError {
+    async fn gateway_failed(&self, account_id: &str, e: GatewayError, now: i64) -> PaymentsError {
         if e == GatewayError::AccessRevoked {
             tracing::warn!(account = %account_id, "gateway says access was revoked");
             if let Err(db) = self
@@ -153,37 +161,13 @@ impl Payments {
                 tracing::error!(error = %db, "could not mark the connection revoked");
             }
         }
-        self.app_error(e)
+        self.gateway_error(e)
     }
 
-    fn app_error(&self, e: GatewayError) -> AppError {
-        let name = self.gateway.display_name();
-        match e {
-            GatewayError::NotFound(m) => AppError::NotFound(m),
-            GatewayError::AccessRevoked => AppError::NotConnected(format!(
-                "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
-            )),
-            GatewayError::PortalNotConfigured(_) => AppError::Conflict(format!(
-                "Your {name} account has no customer portal configuration. Save the customer portal settings in the {name} Dashboard (Settings → Billing → Customer portal), then try again."
-            )),
-            GatewayError::Rejected { message, .. } => {
-                AppError::validation(format!("{name} refused the request: {message}"))
-            }
-            GatewayError::PaymentRequired { message, .. } => AppError::PaymentRequired(message),
-            GatewayError::OAuth { description, .. } => AppError::Gateway {
-                message: format!("{name} refused: {description}"),
-                request_id: None,
-            },
-            GatewayError::Unavailable {
-                message,
-                request_id,
-            } => AppError::Gateway {
-                message,
-                request_id,
-            },
-            GatewayError::Timeout => {
-                AppError::GatewayTimeout(format!("{name} did not answer in time. Try again."))
-            }
+    fn gateway_error(&self, error: GatewayError) -> PaymentsError {
+        PaymentsError::Gateway {
+            gateway: self.gateway.display_name(),
+            error,
         }
     }
 
@@ -199,7 +183,7 @@ impl Payments {
         customer_id: &CustomerId,
         email: Option<String>,
         now: i64,
-    ) -> Result<(CustomerRow, Upserted), AppError> {
+    ) -> Result<(CustomerRow, Upserted), PaymentsError> {
         let connection = self.active_connection(merchant_id).await?;
         let account = &connection.account_id;
         let found = match self
@@ -209,7 +193,7 @@ impl Payments {
         {
             Ok(c) => c,
             Err(GatewayError::NotFound(_)) => {
-                return Err(AppError::NotFound(format!(
+                return Err(PaymentsError::NotFound(format!(
                     "There is no customer {customer_id} on your connected {} account.",
                     self.gateway.display_name()
                 )))
@@ -240,11 +224,11 @@ impl Payments {
             .await
             .map_err(|e| match e {
                 UpsertCustomerError::CustomerTaken(other) if other.is_empty() => {
-                    AppError::Conflict(format!(
+                    PaymentsError::Conflict(format!(
                         "Customer {customer_id} is already linked to another subscriber."
                     ))
                 }
-                UpsertCustomerError::CustomerTaken(other) => AppError::Conflict(format!(
+                UpsertCustomerError::CustomerTaken(other) => PaymentsError::Conflict(format!(
                     "Customer {customer_id} is already linked to subscriber \"{other}\"."
                 )),
                 UpsertCustomerError::Db(e) => e.into(),
@@ -257,7 +241,7 @@ impl Payments {
         &self,
         merchant_id: &str,
         subscriber_id: &SubscriberId,
-    ) -> Result<CustomerRow, AppError> {
+    ) -> Result<CustomerRow, PaymentsError> {
         self.db
             .customer(merchant_id, subscriber_id.as_str())
             .await?
@@ -270,7 +254,7 @@ impl Payments {
         merchant_id: &str,
         after: Option<&str>,
         limit: i64,
-    ) -> Result<(Vec<CustomerRow>, bool), AppError> {
+    ) -> Result<(Vec<CustomerRow>, bool), PaymentsError> {
         let mut rows = self
             .db
             .customers_page(merchant_id, after, limit + 1)
@@ -284,7 +268,7 @@ impl Payments {
         &self,
         merchant_id: &str,
         subscriber_id: &SubscriberId,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), PaymentsError> {
         if self
             .db
             .delete_customer(merchant_id, subscriber_id.as_str())
@@ -306,7 +290,7 @@ impl Payments {
         subscriber_id: &SubscriberId,
         refresh: bool,
         now: i64,
-    ) -> Result<(CustomerRow, Vec<SubscriptionRow>), AppError> {
+    ) -> Result<(CustomerRow, Vec<SubscriptionRow>), PaymentsError> {
         if !refresh {
             // the common read: one query for the customer, the connection and the mirror
             let found = self
@@ -346,7 +330,7 @@ impl Payments {
         &self,
         merchant_id: &str,
         subscriber_id: &SubscriberId,
-    ) -> Result<(CustomerRow, ConnectionRow), AppError> {
+    ) -> Result<(CustomerRow, ConnectionRow), PaymentsError> {
         let customer = self.customer(merchant_id, subscriber_id).await?;
         let connection = self.active_connection(merchant_id).await?;
         if customer.account_id != connection.account_id {
@@ -362,9 +346,9 @@ impl Payments {
         subscription_id: &str,
         refresh: bool,
         now: i64,
-    ) -> Result<SubscriptionRow, AppError> {
+    ) -> Result<SubscriptionRow, PaymentsError> {
         let missing = || {
-            AppError::NotFound(format!(
+            PaymentsError::NotFound(format!(
                 "No subscription \"{}\".",
                 subscription_id.escape_default()
             ))
@@ -411,7 +395,7 @@ impl Payments {
         subscriber_id: &SubscriberId,
         return_url: &ReturnUrl,
         now: i64,
-    ) -> Result<PortalSession, AppError> {
+    ) -> Result<PortalSession, PaymentsError> {
         let (customer, connection) = self
             .customer_on_connection(merchant_id, subscriber_id)
             .await?;
@@ -422,7 +406,7 @@ impl Payments {
             .await
         {
             Ok(s) => Ok(s),
-            Err(GatewayError::NotFound(_)) => Err(AppError::NotFound(format!(
+            Err(GatewayError::NotFound(_)) => Err(PaymentsError::NotFound(format!(
                 "The customer {} no longer exists on your connected {} account.",
                 customer.customer_id,
                 self.gateway.display_name()
@@ -455,7 +439,7 @@ impl Payments {
             .db
             .insert_webhook_event(self.gateway.name(), &event, &payload, now)
             .await
-            .map_err(|e| ReceiveError::Store(e.into()))?;
+            .map_err(ReceiveError::Store)?;
         if !fresh {
             tracing::info!(event = %event.id, "duplicate webhook delivery ignored");
             return Ok(Received::Duplicate(event.id));
@@ -501,7 +485,7 @@ impl Payments {
         }
     }
 
-    async fn apply(&self, event: &WebhookEvent, now: i64) -> Result<(), AppError> {
+    async fn apply(&self, event: &WebhookEvent, now: i64) -> Result<(), PaymentsError> {
         let gateway = self.gateway.name();
         let Some(account) = event.account_id.as_deref() else {
             // the platform's own events: nothing of a merchant's
@@ -527,7 +511,7 @@ impl Payments {
                     Err(GatewayError::NotFound(_)) | Err(GatewayError::AccessRevoked) => {
                         return Ok(())
                     }
-                    Err(e) => return Err(self.app_error(e)),
+                    Err(e) => return Err(self.gateway_error(e)),
                 }
             }
         };
@@ -586,7 +570,7 @@ impl Payments {
     }
 
     /// Applies events that were stored but not applied (the server failed in between).
-    pub async fn retry_pending_events(&self, now: i64) -> Result<usize, AppError> {
+    pub async fn retry_pending_events(&self, now: i64) -> Result<usize, PaymentsError> {
         let pending = self
             .db
             .pending_webhook_events(now - 30, MAX_EVENT_ATTEMPTS, 100)
@@ -618,11 +602,11 @@ pub enum ReceiveError {
     Rejected(#[from] WebhookError),
     /// It could not be stored: 5xx, the gateway retries later.
     #[error("could not store the event: {0}")]
-    Store(AppError),
+    Store(sqlx::Error),
 }
 
-fn no_customer(subscriber_id: &SubscriberId) -> AppError {
-    AppError::NotFound(format!(
+fn no_customer(subscriber_id: &SubscriberId) -> PaymentsError {
+    PaymentsError::NotFound(format!(
         "No customer with subscriber id \"{subscriber_id}\"."
     ))
 }

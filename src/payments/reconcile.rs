@@ -7,11 +7,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::error::PaymentsError;
 use super::gateway::Subscription;
 use super::Payments;
 use crate::db::payments::{ConnectionRow, SubscriptionRow};
 use crate::dto::payments::SyncView;
-use crate::error::AppError;
 
 /// How far back the gateway lists events (Stripe: 30 days).
 const EVENTS_HORIZON_SECS: i64 = 30 * 24 * 3600;
@@ -37,7 +37,7 @@ impl Payments {
     pub async fn sync_view(
         &self,
         connection: Option<&ConnectionRow>,
-    ) -> Result<SyncView, AppError> {
+    ) -> Result<SyncView, PaymentsError> {
         let Some(c) = connection else {
             return Ok(SyncView::default());
         };
@@ -55,7 +55,7 @@ impl Payments {
 
     /// Reconciles every connected account; `full` also re-lists mirrored customers'
     /// subscriptions.
-    pub async fn reconcile(&self, now: i64, full: bool) -> Result<ReconcileReport, AppError> {
+    pub async fn reconcile(&self, now: i64, full: bool) -> Result<ReconcileReport, PaymentsError> {
         let gateway = self.gateway.name();
         let mut report = ReconcileReport::default();
         for (account, connected_at) in self.db.active_accounts(gateway).await? {
@@ -98,7 +98,7 @@ impl Payments {
         connected_at: i64,
         now: i64,
         full: bool,
-    ) -> Result<(i64, i64), AppError> {
+    ) -> Result<(i64, i64), PaymentsError> {
         let gateway = self.gateway.name();
         let sync = self
             .db
@@ -147,7 +147,7 @@ impl Payments {
     }
 
     /// Lists every mirrored customer's subscriptions again; a mirror that differs is replaced.
-    async fn relist(&self, account: &str, now: i64) -> Result<(i64, i64), AppError> {
+    async fn relist(&self, account: &str, now: i64) -> Result<(i64, i64), PaymentsError> {
         let gateway = self.gateway.name();
         let mut merchants_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (merchant, customer) in self.db.mirrored_customers(gateway, account).await? {

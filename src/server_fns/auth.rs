@@ -23,6 +23,7 @@ pub async fn signup(
     let input = crate::accounts::SignUp::parse(&business_name, &email, &password)?;
     let merchant = crate::accounts::sign_up_throttled(
         &ctx.state.db,
+        &ctx.state.entropy,
         &ctx.state.login_throttle,
         &ctx.meta.client_ip.to_string(),
         input,

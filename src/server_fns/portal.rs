@@ -29,6 +29,7 @@ async fn subscriber(
 #[server(prefix = "/fn", endpoint = "portal_view", input = leptos::server_fn::codec::GetUrl)]
 pub async fn load_portal() -> Result<Option<PortalView>, AppError> {
     use crate::payments::customers::SubscriberId;
+    use crate::payments::PaymentsError;
     let ctx = super::ssr::ctx().await?;
     let Some((_, session)) = subscriber(&ctx).await? else {
         return Ok(None);
@@ -51,7 +52,7 @@ pub async fn load_portal() -> Result<Option<PortalView>, AppError> {
                 .collect(),
             None,
         ),
-        Err(e @ (AppError::NotConnected(_) | AppError::NotFound(_))) => {
+        Err(e @ (PaymentsError::NotConnected { .. } | PaymentsError::NotFound(_))) => {
             tracing::info!(error = %e, "portal without subscriptions");
             (
                 None,
@@ -61,7 +62,7 @@ pub async fn load_portal() -> Result<Option<PortalView>, AppError> {
                 )),
             )
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     Ok(Some(PortalView {
         business_name,

@@ -44,20 +44,13 @@ pub async fn sso_status() -> Result<SsoView, AppError> {
                 created_at: s.secret_created_at,
                 expires_at: None,
             }),
-        previous: settings.as_ref().and_then(|s| {
-            match (s.previous_generation, s.previous_expires_at) {
-                (Some(generation), Some(expires))
-                    if expires > now && s.previous_sealed.is_some() =>
-                {
-                    Some(SecretMeta {
-                        generation,
-                        created_at: None,
-                        expires_at: Some(expires),
-                    })
-                }
-                _ => None,
-            }
-        }),
+        previous: settings.as_ref().and_then(|s| s.previous_until(now)).map(
+            |(generation, expires)| SecretMeta {
+                generation,
+                created_at: None,
+                expires_at: Some(expires),
+            },
+        ),
         link_ttl_secs: settings
             .as_ref()
             .map_or(crate::sso::DEFAULT_LINK_TTL_SECS, |s| s.link_ttl_secs),
@@ -157,10 +150,10 @@ pub async fn reveal_sso_secrets(csrf_token: String) -> Result<RevealedSecrets, A
     let _ = csrf_token;
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
-    let (current, previous) = active_secrets(&ctx, &merchant).await?;
+    let secrets = ctx.state.sso.reveal(&merchant, ctx.now()).await?;
     Ok(RevealedSecrets {
-        current: current.expose().to_string(),
-        previous: previous.map(|p| p.expose().to_string()),
+        current: secrets.current.expose().to_string(),
+        previous: secrets.previous.map(|p| p.expose().to_string()),
     })
 }
 
@@ -174,20 +167,14 @@ pub async fn test_sso_hash(
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
     let subscriber = crate::payments::customers::SubscriberId::parse(subscriber_id.trim())?;
-    let (current, _) = active_secrets(&ctx, &merchant).await?;
-    let hash = current.customer_hash(subscriber.as_str());
-    let store = ctx
-        .state
-        .sso
-        .settings(&merchant)
-        .await?
-        .map(|s| s.store)
-        .unwrap_or_default();
-    let url = crate::http::sso::endpoint_template(&ctx.state.config.public_origin(), &store)
-        .replace(
-            "{subscriber_id}",
-            &crate::http::wire::path_segment(subscriber.as_str()),
-        );
+    let secrets = ctx.state.sso.reveal(&merchant, ctx.now()).await?;
+    let hash = secrets.current.customer_hash(subscriber.as_str());
+    let url =
+        crate::http::sso::endpoint_template(&ctx.state.config.public_origin(), &secrets.store)
+            .replace(
+                "{subscriber_id}",
+                &crate::http::wire::path_segment(subscriber.as_str()),
+            );
     // the subscriber id is the merchant's own data: `o'brien';id;'` must stay one word
     let curl = format!(
         "curl -X POST {} \\\n  -H 'Content-Type: application/json' \\\n  -d '{{\"customer_hash\": \"{hash}\"}}'",
@@ -198,23 +185,4 @@ pub async fn test_sso_hash(
         customer_hash: hash,
         curl,
     })
-}
-
-#[cfg(feature = "ssr")]
-async fn active_secrets(
-    ctx: &super::ssr::Ctx,
-    merchant: &str,
-) -> Result<(crate::sso::SsoSecret, Option<crate::sso::SsoSecret>), AppError> {
-    let sso = &ctx.state.sso;
-    let settings = sso
-        .settings(merchant)
-        .await?
-        .filter(|s| s.enabled)
-        .ok_or_else(|| AppError::Conflict("Turn single sign-on on first.".into()))?;
-    let secrets = sso.secrets(&settings, ctx.now())?;
-    let current = secrets
-        .current
-        .map(|(_, s)| s)
-        .ok_or_else(|| AppError::Conflict("Turn single sign-on on first.".into()))?;
-    Ok((current, secrets.previous.map(|(_, s, _)| s)))
 }

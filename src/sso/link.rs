@@ -2,9 +2,8 @@
 //! ends when it expires, when the subscriber signs out, or when the merchant turns SSO off.
 
 use super::*;
-use crate::crypto::{keyed_hash, random_token};
+use crate::crypto::keyed_hash;
 use crate::db::sso::{ConsumedLink, DeadLink};
-use crate::error::AppError;
 
 /// Why a link did not open a session; the subscriber sees one friendly page for all of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +25,7 @@ impl Sso {
     /// Whether a link would still open the portal; it is not used up by asking. The link's GET
     /// only shows a confirmation page: a GET that logged in would let any site sign a visitor
     /// into someone else's portal (login CSRF) with an `<img>` or a redirect.
-    pub async fn link_is_open(&self, token: &str, now: i64) -> Result<bool, AppError> {
+    pub async fn link_is_open(&self, token: &str, now: i64) -> Result<bool, SsoError> {
         if !Self::token_shape_ok(token) {
             return Ok(false);
         }
@@ -112,7 +111,7 @@ impl Sso {
             log(merchant_id, subscriber_id, outcome::IP_MISMATCH).await;
             return Err(LinkRefused::Dead);
         }
-        let cookie = random_token(32);
+        let cookie = self.entropy.token(32);
         self.db
             .insert_subscriber_session(
                 &crate::crypto::sha256_hex(cookie.as_bytes()),
@@ -145,7 +144,7 @@ impl Sso {
         &self,
         cookie: &str,
         now: i64,
-    ) -> Result<Option<SubscriberSession>, AppError> {
+    ) -> Result<Option<SubscriberSession>, SsoError> {
         Ok(self
             .db
             .subscriber_session(&crate::crypto::sha256_hex(cookie.as_bytes()), now)
@@ -156,7 +155,7 @@ impl Sso {
             }))
     }
 
-    pub async fn end_portal_session(&self, cookie: &str) -> Result<(), AppError> {
+    pub async fn end_portal_session(&self, cookie: &str) -> Result<(), SsoError> {
         Ok(self
             .db
             .delete_subscriber_session(&crate::crypto::sha256_hex(cookie.as_bytes()))

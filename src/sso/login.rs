@@ -4,9 +4,8 @@
 use std::net::IpAddr;
 
 use super::*;
-use crate::crypto::{keyed_hash, random_token};
+use crate::crypto::keyed_hash;
 use crate::db::throttle::Limit;
-use crate::error::AppError;
 use crate::payments::customers::SubscriberId;
 
 /// A `customer_hash` as sent: 64 hex digits (either case), i.e. 32 bytes.
@@ -69,8 +68,9 @@ impl Caller {
     }
 }
 
-/// Why a login call failed; each has its status and a sentence the merchant's developer can act on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a login call failed, each with a sentence the merchant's developer can act on; the edge
+/// (`crate::http::sso`) gives each its status and code.
+#[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     #[error("Failed to login subscriber due to an invalid customer hash")]
     InvalidHash,
@@ -86,39 +86,16 @@ pub enum LoginError {
     NonceReused,
     #[error("{0}")]
     Validation(String),
+    /// Too many wrong hashes for this subscriber or store: the seconds until the window ends.
+    #[error("Too many attempts. Try again in {0} s.")]
+    Throttled(u64),
     #[error(transparent)]
-    App(#[from] AppError),
-}
-
-impl LoginError {
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::InvalidHash | Self::StaleTimestamp(_) => 401,
-            Self::UnknownSubscriber(_) | Self::UnknownStore(_) => 404,
-            Self::Disabled => 403,
-            Self::NonceReused => 409,
-            Self::Validation(_) => 422,
-            Self::App(e) => e.status(),
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidHash => "invalid_customer_hash",
-            Self::UnknownSubscriber(_) => "unknown_subscriber",
-            Self::UnknownStore(_) => "unknown_store",
-            Self::Disabled => "sso_disabled",
-            Self::StaleTimestamp(_) => "stale_timestamp",
-            Self::NonceReused => "nonce_reused",
-            Self::Validation(_) => "validation",
-            Self::App(e) => e.code(),
-        }
-    }
+    Sso(#[from] SsoError),
 }
 
 impl From<sqlx::Error> for LoginError {
     fn from(e: sqlx::Error) -> Self {
-        Self::App(e.into())
+        Self::Sso(e.into())
     }
 }
 
@@ -240,7 +217,7 @@ impl Sso {
                 subscriber.as_str().to_string(),
             ));
         }
-        let token = random_token(32);
+        let token = self.entropy.token(32);
         let expires_at = now + settings.link_ttl_secs;
         self.db
             .insert_sso_link(
@@ -295,7 +272,7 @@ impl Sso {
                 }
                 LoginError::InvalidHash
             }
-            Ok(Err(wait)) => AppError::RateLimited(wait as u64).into(),
+            Ok(Err(wait)) => LoginError::Throttled(wait as u64),
             Err(e) => e.into(),
         }
     }

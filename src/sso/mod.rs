@@ -4,18 +4,20 @@
 //! portal session for that subscriber. Secrets are sealed at rest;
 //! the previous one keeps verifying for an overlap window after a rotation. Time is a parameter.
 
+mod error;
 mod link;
 mod login;
 mod secret;
 mod settings;
 
+pub use error::SsoError;
 pub use link::{LinkRefused, SubscriberSession};
 pub use login::{signed_message, Caller, IssuedLink, LoginError, LoginRequest};
-pub use secret::{ActiveSecrets, SsoSecret, StoreSlug};
+pub use secret::{ActiveSecrets, RevealedSecrets, SsoSecret, StoreSlug};
 
 use crate::crypto::{Sealer, SecretKey};
 use crate::db::Db;
-use crate::error::AppError;
+use crate::entropy::Entropy;
 
 /// How far a signed timestamp may be from the server's clock, either way.
 pub const TIMESTAMP_TOLERANCE_SECS: i64 = 300;
@@ -57,12 +59,15 @@ pub struct Sso {
     db: Db,
     sealer: Sealer,
     link_key: [u8; 32],
+    /// Secrets, one-time links, portal sessions and store-slug suffixes.
+    entropy: Entropy,
 }
 
 impl Sso {
-    pub fn new(db: Db, root: &SecretKey) -> Self {
+    pub fn new(db: Db, root: &SecretKey, entropy: Entropy) -> Self {
         Self {
             db,
+            entropy,
             sealer: Sealer::new(root, "sso-secret"),
             link_key: root.derive("sso-link"),
         }
@@ -77,7 +82,7 @@ impl Sso {
         merchant_id: &str,
         generation: i64,
         sealed: &str,
-    ) -> Result<SsoSecret, AppError> {
+    ) -> Result<SsoSecret, SsoError> {
         self.sealer
             .open(sealed, &Self::seal_context(merchant_id, generation))
             .and_then(|b| String::from_utf8(b).ok())
@@ -88,7 +93,7 @@ impl Sso {
                     generation,
                     "an SSO secret does not open: was SUBGATE_SECRET_KEY changed?"
                 );
-                AppError::Internal
+                SsoError::Corrupt
             })
     }
 }
@@ -142,7 +147,7 @@ mod tests {
 
     #[test]
     fn secrets_are_256_bit_and_never_printed() {
-        let s = SsoSecret::generate();
+        let s = SsoSecret::generate(&Entropy::os());
         assert_eq!(s.expose().len(), SECRET_PREFIX.len() + 64);
         assert!(!format!("{s:?}").contains(&s.expose()[4..]));
     }

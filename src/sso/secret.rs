@@ -1,20 +1,21 @@
 //! The shared secret (sealed at rest, the previous one verifying through an overlap after a
 //! rotation) and the store's public slug.
 
-use super::{Sso, SECRET_PREFIX};
+use super::{Sso, SsoError, SECRET_PREFIX};
 use crate::crypto::{constant_time_eq, hmac_sha256};
 use crate::db::sso::SsoSettingsRow;
-use crate::error::AppError;
+use crate::entropy::Entropy;
 
 /// A shared secret in the clear. Never printed; only the merchant's own SSO tab shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SsoSecret(pub(super) String);
 
 impl SsoSecret {
-    pub(super) fn generate() -> Self {
-        let mut bytes = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-        Self(format!("{SECRET_PREFIX}{}", hex::encode(bytes)))
+    pub(super) fn generate(entropy: &Entropy) -> Self {
+        Self(format!(
+            "{SECRET_PREFIX}{}",
+            hex::encode(entropy.bytes::<32>())
+        ))
     }
 
     pub fn expose(&self) -> &str {
@@ -88,8 +89,31 @@ pub struct ActiveSecrets {
     pub previous: Option<(i64, SsoSecret, i64)>,
 }
 
+/// What the merchant's own SSO tab may show: the store and the secrets that verify now.
+#[derive(Debug, Clone)]
+pub struct RevealedSecrets {
+    pub store: String,
+    pub current: SsoSecret,
+    pub previous: Option<SsoSecret>,
+}
+
 impl Sso {
-    pub fn secrets(&self, s: &SsoSettingsRow, now: i64) -> Result<ActiveSecrets, AppError> {
+    /// The store's secrets in the clear, for its merchant; single sign-on must be on.
+    pub async fn reveal(&self, merchant_id: &str, now: i64) -> Result<RevealedSecrets, SsoError> {
+        let settings = self
+            .settings(merchant_id)
+            .await?
+            .filter(|s| s.enabled)
+            .ok_or(SsoError::Off)?;
+        let secrets = self.secrets(&settings, now)?;
+        Ok(RevealedSecrets {
+            current: secrets.current.map(|(_, s)| s).ok_or(SsoError::Off)?,
+            previous: secrets.previous.map(|(_, s, _)| s),
+            store: settings.store,
+        })
+    }
+
+    pub fn secrets(&self, s: &SsoSettingsRow, now: i64) -> Result<ActiveSecrets, SsoError> {
         let current = match &s.secret_sealed {
             Some(sealed) => Some((
                 s.secret_generation,
@@ -97,12 +121,8 @@ impl Sso {
             )),
             None => None,
         };
-        let previous = match (
-            &s.previous_sealed,
-            s.previous_generation,
-            s.previous_expires_at,
-        ) {
-            (Some(sealed), Some(generation), Some(expires)) if expires > now => Some((
+        let previous = match (&s.previous_sealed, s.previous_until(now)) {
+            (Some(sealed), Some((generation, expires))) => Some((
                 generation,
                 self.open(&s.merchant_id, generation, sealed)?,
                 expires,
@@ -110,5 +130,22 @@ impl Sso {
             _ => None,
         };
         Ok(ActiveSecrets { current, previous })
+    }
+}
+
+impl SsoSettingsRow {
+    /// The previous secret's generation and when it stops verifying, while it still does: the
+    /// one rule for "still active" that logins and the SSO tab share.
+    pub fn previous_until(&self, now: i64) -> Option<(i64, i64)> {
+        match (
+            &self.previous_sealed,
+            self.previous_generation,
+            self.previous_expires_at,
+        ) {
+            (Some(_), Some(generation), Some(expires)) if expires > now => {
+                Some((generation, expires))
+            }
+            _ => None,
+        }
     }
 }

@@ -3,10 +3,9 @@
 
 use super::*;
 use crate::db::sso::{SsoLoginRow, SsoSettingsRow};
-use crate::error::AppError;
 
 impl Sso {
-    pub async fn settings(&self, merchant_id: &str) -> Result<Option<SsoSettingsRow>, AppError> {
+    pub async fn settings(&self, merchant_id: &str) -> Result<Option<SsoSettingsRow>, SsoError> {
         Ok(self.db.sso_settings(merchant_id).await?)
     }
 
@@ -17,7 +16,7 @@ impl Sso {
         merchant_id: &str,
         business_name: &str,
         now: i64,
-    ) -> Result<SsoSettingsRow, AppError> {
+    ) -> Result<SsoSettingsRow, SsoError> {
         let settings = self
             .settings_or_create(merchant_id, business_name, now)
             .await?;
@@ -29,7 +28,7 @@ impl Sso {
         if next.secret_sealed.is_none() {
             next.secret_generation = settings.secret_generation + 1;
             next.secret_sealed = Some(self.sealer.seal(
-                SsoSecret::generate().expose().as_bytes(),
+                SsoSecret::generate(&self.entropy).expose().as_bytes(),
                 &Self::seal_context(merchant_id, next.secret_generation),
             ));
             next.secret_created_at = Some(now);
@@ -40,7 +39,7 @@ impl Sso {
 
     /// Turns single sign-on off at once and forgets the secrets: links already issued stop
     /// working, open portal sessions end, and turning it on again starts with a new secret.
-    pub async fn disable(&self, merchant_id: &str, now: i64) -> Result<(), AppError> {
+    pub async fn disable(&self, merchant_id: &str, now: i64) -> Result<(), SsoError> {
         let Some(settings) = self.settings(merchant_id).await? else {
             return Ok(());
         };
@@ -64,9 +63,9 @@ impl Sso {
         merchant_id: &str,
         overlap_hours: i64,
         now: i64,
-    ) -> Result<SsoSettingsRow, AppError> {
+    ) -> Result<SsoSettingsRow, SsoError> {
         if !(0..=MAX_OVERLAP_HOURS).contains(&overlap_hours) {
-            return Err(AppError::validation(format!(
+            return Err(SsoError::Invalid(format!(
                 "Overlap: 0 to {MAX_OVERLAP_HOURS} hours."
             )));
         }
@@ -74,11 +73,11 @@ impl Sso {
             .settings(merchant_id)
             .await?
             .filter(|s| s.enabled && s.secret_sealed.is_some())
-            .ok_or_else(|| AppError::Conflict("Turn single sign-on on first.".into()))?;
+            .ok_or(SsoError::Off)?;
         let mut next = settings.clone();
         next.secret_generation = settings.secret_generation + 1;
         next.secret_sealed = Some(self.sealer.seal(
-            SsoSecret::generate().expose().as_bytes(),
+            SsoSecret::generate(&self.entropy).expose().as_bytes(),
             &Self::seal_context(merchant_id, next.secret_generation),
         ));
         next.secret_created_at = Some(now);
@@ -103,9 +102,9 @@ impl Sso {
         bind_ip: bool,
         require_signed_timestamps: bool,
         now: i64,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), SsoError> {
         if !(MIN_LINK_TTL_SECS..=MAX_LINK_TTL_SECS).contains(&link_ttl_secs) {
-            return Err(AppError::validation(format!(
+            return Err(SsoError::Invalid(format!(
                 "Link lifetime: {MIN_LINK_TTL_SECS} to {MAX_LINK_TTL_SECS} seconds."
             )));
         }
@@ -122,7 +121,7 @@ impl Sso {
         {
             Ok(())
         } else {
-            Err(AppError::Conflict("Turn single sign-on on first.".into()))
+            Err(SsoError::Off)
         }
     }
 
@@ -130,14 +129,11 @@ impl Sso {
         &self,
         next: SsoSettingsRow,
         expected_generation: i64,
-    ) -> Result<SsoSettingsRow, AppError> {
+    ) -> Result<SsoSettingsRow, SsoError> {
         if self.db.save_sso_secrets(&next, expected_generation).await? {
             Ok(next)
         } else {
-            Err(AppError::Conflict(
-                "The SSO settings were changed at the same time elsewhere. Reload the page and try again."
-                    .into(),
-            ))
+            Err(SsoError::ChangedElsewhere)
         }
     }
 
@@ -146,16 +142,12 @@ impl Sso {
         merchant_id: &str,
         business_name: &str,
         now: i64,
-    ) -> Result<SsoSettingsRow, AppError> {
+    ) -> Result<SsoSettingsRow, SsoError> {
         for attempt in 0..5 {
             if let Some(s) = self.settings(merchant_id).await? {
                 return Ok(s);
             }
-            let suffix = (attempt > 0).then(|| {
-                let mut bytes = [0u8; 3];
-                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-                hex::encode(bytes)
-            });
+            let suffix = (attempt > 0).then(|| hex::encode(self.entropy.bytes::<3>()));
             let store = StoreSlug::from_business_name(business_name, suffix.as_deref());
             let row = SsoSettingsRow {
                 merchant_id: merchant_id.to_string(),
@@ -177,10 +169,10 @@ impl Sso {
             }
         }
         tracing::error!(merchant_id, "no free store slug after five attempts");
-        Err(AppError::Internal)
+        Err(SsoError::NoStoreSlug)
     }
 
-    pub async fn log(&self, merchant_id: &str, limit: i64) -> Result<Vec<SsoLoginRow>, AppError> {
+    pub async fn log(&self, merchant_id: &str, limit: i64) -> Result<Vec<SsoLoginRow>, SsoError> {
         Ok(self.db.sso_logins(merchant_id, limit).await?)
     }
 

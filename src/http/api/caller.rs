@@ -42,6 +42,12 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::payments::PaymentsError> for ApiError {
+    fn from(e: crate::payments::PaymentsError) -> Self {
+        Self::App(e.into())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
@@ -145,7 +151,8 @@ impl FromRequestParts<AppState> for ApiCaller {
                             Some(("invalid_token", &why)),
                             None,
                         ),
-                        TokenRejected::Unavailable(e) => e.into_response(),
+                        TokenRejected::Unavailable => AppError::Unavailable.into_response(),
+                        TokenRejected::Database(e) => AppError::from(e).into_response(),
                     },
                 )?;
             let scopes = Scopes::parse(&claims.scope).unwrap_or_default();

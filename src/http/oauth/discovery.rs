@@ -1,5 +1,6 @@
 //! What a client reads before it starts: the signing keys (`/o/jwks/`) and RFC 8414 metadata.
 
+use crate::error::AppError;
 use crate::oauth::scope::ALL;
 use crate::state::AppState;
 use axum::extract::State;
@@ -22,7 +23,7 @@ use serde_json::json;
 pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     match state.tokens.keys.jwks(state.clock.now()).await {
         Ok(keys) => ([(header::CACHE_CONTROL, "public, max-age=300")], Json(keys)).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => AppError::from(e).into_response(),
     }
 }
 

@@ -2,7 +2,6 @@
 //! parsed in two stages, because errors found before the redirect URI is known to be the
 //! client's must never redirect (no open redirector, §4.1.2.1).
 
-use crate::crypto::random_token;
 use crate::db::oauth::Consumed;
 use crate::oauth::clients::Client;
 use crate::oauth::pkce::S256Challenge;
@@ -132,7 +131,7 @@ pub async fn issue_code(
             now,
         )
         .await?;
-    let code = random_token(32);
+    let code = tokens.entropy.token(32);
     let challenge = request
         .challenge
         .as_ref()

@@ -16,6 +16,7 @@ use sqlx::{Connection, Executor};
 use subgate::clock::Clock;
 use subgate::config::{Config, Environment, StripeConfig};
 use subgate::crypto::SecretKey;
+use subgate::entropy::Entropy;
 use subgate::startup::Application;
 use subgate::stripe_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use tokio::net::TcpListener;
@@ -53,6 +54,8 @@ pub struct Options {
     pub extra_api_audiences: Vec<String>,
     /// `SUBGATE_SSO_DOMAIN`.
     pub sso_domain: Option<String>,
+    /// Draw ids, secrets and one-time tokens from this seed instead of the OS.
+    pub seed: Option<u64>,
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
             stripe_timeout: std::time::Duration::from_secs(2),
             extra_api_audiences: vec![],
             sso_domain: None,
+            seed: None,
         }
     }
 }
@@ -176,7 +180,8 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let app = Application::with_listener(config, leptos_options, clock.clone(), listener)
+    let entropy = options.seed.map_or_else(Entropy::os, Entropy::seeded);
+    let app = Application::with_listener(config, leptos_options, clock.clone(), entropy, listener)
         .await
         .expect("build app");
     let db = app.state.db.clone();
