@@ -33,8 +33,8 @@ fi
 if [ -n "${SUBGATE_BIN:-}" ]; then
   bin=$SUBGATE_BIN   # e.g. a debug build, for a quick look (figures are then not release figures)
 else
-  echo "[bench] building the release server and browser bundle (cargo leptos build --release)"
-  cargo leptos build --release >/dev/null
+  echo "[bench] building the release server and browser bundle (cargo leptos build --release --precompress)"
+  cargo leptos build --release --precompress >/dev/null
   bin="$CARGO_TARGET_DIR/release/subgate"
 fi
 work=$(mktemp -d)
@@ -205,13 +205,30 @@ if [ "${BENCH_DOT:-1}" = 1 ]; then
   fi
 fi
 
-wasm=target/site/pkg/subgate.wasm
-if [ -f "$wasm" ]; then
+# the bundle's names carry content hashes (hash-files); the newest build's is the one
+wasm=$(ls -t target/site/pkg/subgate*.wasm 2>/dev/null | head -n1 || true)
+if [ -n "$wasm" ] && [ -f "$wasm" ]; then
   raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
   built_by="cargo leptos build --release, just now"
   # with SUBGATE_BIN nothing is built here: the bundle is whatever was built last, maybe debug
   [ -n "${SUBGATE_BIN:-}" ] && built_by="the last cargo leptos build, which may have been a debug build"
   printf '== hydrate wasm: %s KB raw, %s KB gzip (budget 250 KB gzip; %s)\n' "$((raw / 1024))" "$((gz / 1024))" "$built_by"
 else
-  echo "== hydrate wasm: not built ($wasm missing; cargo leptos build --release)"
+  echo "== hydrate wasm: not built (no target/site/pkg/subgate*.wasm; cargo leptos build --release)"
 fi
+if [ -n "$wasm" ] && [ -f "$wasm.br" ]; then
+  printf '== precompressed: wasm %s KB br, %s KB gz; js %s KB br; css %s KB br\n' \
+    "$(( $(stat -c %s "$wasm.br") / 1024 ))" "$(( $(stat -c %s "$wasm.gz") / 1024 ))" \
+    "$(( $(stat -c %s "$(ls -t target/site/pkg/subgate*.js.br | head -n1)") / 1024 ))" \
+    "$(( $(stat -c %s "$(ls -t target/site/pkg/subgate*.css.br | head -n1)") / 1024 ))"
+fi
+
+# the browser's view: what a first and a repeat visit transfer, and how soon the page works
+port=$(free_port)
+DATABASE_URL="sqlite://$work/browser.db?mode=rwc" LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site \
+  LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=subgate SUBGATE_DATA_DIR="$work/browser" RUST_LOG=error \
+  "$bin" serve >"$work/browser.log" 2>&1 &
+browser_pid=$!
+wait_up "http://127.0.0.1:$port/healthz"
+node scripts/bench_browser.mjs "http://127.0.0.1:$port" || echo "[bench] the browser run failed (see above)"
+kill "$browser_pid"; wait "$browser_pid" 2>/dev/null || true

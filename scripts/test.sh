@@ -77,6 +77,9 @@ postgres_tests() {
 e2e() {
   step "browser bundle and server for the end-to-end tests"
   cargo leptos build
+  # a release build's bundle is precompressed by cargo-leptos (--precompress); a debug one's
+  # gzip twins are written here, so the tests see the encoding a browser is served
+  find target/site/pkg -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -6 -kf {} \;
   step "Playwright end-to-end tests (Chromium)"
   E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   E2E_DIR=$(mktemp -d /tmp/subgate-e2e.XXXXXX)

@@ -1,7 +1,7 @@
 //! The page shell and the routes of the browser-facing app.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
@@ -26,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="csrf-token" content=csrf_token()/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <Stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -35,6 +36,16 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The bundle's stylesheet, by its hashed name when the build wrote one (`http::assets`).
+#[component]
+fn Stylesheet() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let href = crate::http::assets::stylesheet_href();
+    #[cfg(not(feature = "ssr"))]
+    let href = "";
+    view! { <link rel="stylesheet" id="leptos" href=href/> }
 }
 
 /// Only this origin's scripts and the inline scripts carrying this response's nonce may run;
@@ -74,7 +85,6 @@ fn set_content_security_policy() {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/subgate.css"/>
         <Title text="subgate"/>
         <Router>
             <Routes fallback=NotFound>

@@ -52,6 +52,8 @@ impl Application {
         entropy: Entropy,
         listener: TcpListener,
     ) -> Result<Self, StartupError> {
+        let mut leptos_options = leptos_options;
+        crate::http::assets::configure(&mut leptos_options);
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let local_origin = loopback_origin(listener.local_addr().map_err(StartupError::Bind)?);

@@ -5,6 +5,7 @@
 //! around the Leptos pages it is handed; nothing here knows the pages themselves.
 
 pub mod api;
+pub mod assets;
 pub mod connect;
 pub mod docs;
 pub mod extract;
@@ -78,6 +79,7 @@ pub fn router(state: AppState, pages: Router<AppState>, files: MethodRouter<AppS
 
     Router::new()
         .merge(health::router())
+        .merge(assets::router(&state.leptos_options))
         // clients authenticate themselves (bearer tokens, client secrets, webhook signatures):
         // no cookies, no CSRF
         .merge(oauth::client_router(&state))
@@ -88,6 +90,7 @@ pub fn router(state: AppState, pages: Router<AppState>, files: MethodRouter<AppS
         .merge(pages)
         .layer(sessions)
         .layer(from_fn_with_state(state.clone(), security_headers::middleware))
+        .layer(middleware::compression::layer())
         .layer(from_fn_with_state(state.clone(), request_meta::middleware))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(from_fn(payload_too_large_as_json))

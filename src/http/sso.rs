@@ -504,11 +504,12 @@ fn page(status: StatusCode, id: &str, title: &str, body: &str) -> Response {
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title}</title><link rel=\"stylesheet\" href=\"/pkg/subgate.css\"></head>\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body class=\"bg-slate-100 text-slate-900 antialiased\">\
          <main id=\"{id}\" class=\"mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow\">\
          <h1 class=\"text-2xl font-bold\">{title}</h1>{body}</main></body></html>",
         title = escape_html(title),
+        css = crate::http::assets::stylesheet_href(),
     );
     (status, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
 }

@@ -3,6 +3,7 @@
 //! the API's browser clients, and the status codes of server functions.
 
 pub mod auth_session;
+pub mod compression;
 pub mod cors;
 pub mod csrf;
 pub mod request_meta;

@@ -22,6 +22,13 @@ pub async fn middleware(State(state): State<AppState>, req: Request, next: Next)
     let h = res.headers_mut();
     if private {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else if !h.contains_key(header::CACHE_CONTROL)
+        && h.get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"))
+    {
+        // public pages (login, sign-up) name the bundle's current files: always revalidated
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     let mut set = |name: header::HeaderName, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));

@@ -321,10 +321,11 @@ fn page_posting_to(
 ) -> Response {
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · subgate</title><link rel=\"stylesheet\" href=\"/pkg/subgate.css\"></head>\
+         <title>{title} · subgate</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body class=\"bg-slate-100 text-slate-900\"><main class=\"mx-auto mt-16 max-w-lg rounded-xl bg-white p-8 shadow\">\
          <h1 class=\"mb-4 text-2xl font-bold\">{title}</h1>{body}</main></body></html>",
-        title = escape_html(title)
+        title = escape_html(title),
+        css = crate::http::assets::stylesheet_href(),
     );
     let mut res = (status, Html(html)).into_response();
     let form_action = match redirect_origin {
