@@ -8,9 +8,12 @@
 import { chromium } from '@playwright/test';
 
 const base = process.argv[2];
+const fast4g = { latency: 40, throughput: (9 * 1000 * 1000) / 8 };
 const profiles = [
   { name: 'unthrottled' },
-  { name: 'Fast 4G', latency: 40, throughput: (9 * 1000 * 1000) / 8 },
+  { name: 'Fast 4G', ...fast4g },
+  // what a build before issue 17 sent every browser: no Content-Encoding
+  { name: 'Fast 4G, uncompressed', ...fast4g, identity: true },
 ];
 
 const browser = await chromium.launch({
@@ -94,6 +97,9 @@ for (const profile of profiles) {
     const page = await context.newPage();
     const cdp = await context.newCDPSession(page);
     await cdp.send('Network.enable');
+    if (profile.identity) {
+      await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': 'identity' } });
+    }
     if (profile.latency) {
       await cdp.send('Network.emulateNetworkConditions', {
         offline: false, latency: profile.latency,

@@ -33,36 +33,27 @@ fn lines(raw: &str) -> Vec<String> {
         .collect()
 }
 
-/// The tab's form fields, one URI, audience or origin per line, parsed into a valid client.
+/// The register and edit forms' fields, parsed into a valid client: `redirect_uris`,
+/// `audiences` and `allowed_origins` one per line, `scopes` space-separated; the last two fields
+/// are optional for older forms and scripts.
 #[cfg(feature = "ssr")]
 fn parse_input(
     ctx: &super::ssr::Ctx,
-    form: &ClientForm,
+    [name, client_type, redirect_uris, scopes, audiences]: [&str; 5],
+    access_token_ttl: Option<&str>,
+    allowed_origins: Option<&str>,
 ) -> Result<crate::oauth::clients::ClientInput, AppError> {
     crate::oauth::clients::ClientInput::parse(
-        &form.name,
-        &form.client_type,
-        &lines(&form.redirect_uris),
-        &form.scopes,
-        &lines(&form.audiences),
+        name,
+        client_type,
+        &lines(redirect_uris),
+        scopes,
+        &lines(audiences),
         &ctx.state.config.api_audiences(),
     )?
-    .with_access_token_ttl(form.access_token_ttl.as_deref().unwrap_or_default())?
-    .with_allowed_origins(&lines(form.allowed_origins.as_deref().unwrap_or_default()))
+    .with_access_token_ttl(access_token_ttl.unwrap_or_default())?
+    .with_allowed_origins(&lines(allowed_origins.unwrap_or_default()))
     .map_err(AppError::from)
-}
-
-/// The register and edit forms' fields (`redirect_uris`, `audiences` and `allowed_origins` one
-/// per line; `scopes` space-separated). The last two are optional for older forms and scripts.
-#[cfg(feature = "ssr")]
-struct ClientForm {
-    name: String,
-    client_type: String,
-    redirect_uris: String,
-    scopes: String,
-    audiences: String,
-    access_token_ttl: Option<String>,
-    allowed_origins: Option<String>,
 }
 
 #[server(prefix = "/fn", endpoint = "oauth_endpoints", input = leptos::server_fn::codec::GetUrl)]
@@ -117,15 +108,9 @@ pub async fn create_client(
     let merchant = ctx.merchant_id().await?;
     let input = parse_input(
         &ctx,
-        &ClientForm {
-            name,
-            client_type,
-            redirect_uris,
-            scopes,
-            audiences,
-            access_token_ttl,
-            allowed_origins,
-        },
+        [&name, &client_type, &redirect_uris, &scopes, &audiences],
+        access_token_ttl.as_deref(),
+        allowed_origins.as_deref(),
     )?;
     let (client, secret) = crate::oauth::clients::create(
         &ctx.state.db,
@@ -158,15 +143,9 @@ pub async fn update_client(
     let merchant = ctx.merchant_id().await?;
     let input = parse_input(
         &ctx,
-        &ClientForm {
-            name,
-            client_type,
-            redirect_uris,
-            scopes,
-            audiences,
-            access_token_ttl,
-            allowed_origins,
-        },
+        [&name, &client_type, &redirect_uris, &scopes, &audiences],
+        access_token_ttl.as_deref(),
+        allowed_origins.as_deref(),
     )?;
     Ok(view(
         crate::oauth::clients::update(&ctx.state.db, &merchant, &client_id, input, ctx.now())

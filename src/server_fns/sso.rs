@@ -11,56 +11,17 @@ pub const LOG_ROWS: i64 = 50;
 
 #[server(prefix = "/fn", endpoint = "sso_status", input = leptos::server_fn::codec::GetUrl)]
 pub async fn sso_status() -> Result<SsoView, AppError> {
-    use crate::dto::sso::{SecretMeta, SsoLoginView};
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
-    let sso = &ctx.state.sso;
-    let settings = sso.settings(&merchant).await?;
-    let logins = sso
-        .log(&merchant, LOG_ROWS)
-        .await?
-        .into_iter()
-        .map(|l| SsoLoginView {
-            subscriber_id: l.subscriber_id,
-            at: l.at,
-            ip: l.ip,
-            user_agent: l.user_agent,
-            outcome: l.outcome,
-        })
-        .collect();
+    let settings = ctx.state.sso.settings(&merchant).await?;
+    let logins = ctx.state.sso.log(&merchant, LOG_ROWS).await?;
     let origin = ctx.state.config.public_origin();
-    let now = ctx.now();
-    Ok(SsoView {
-        enabled: settings.as_ref().is_some_and(|s| s.enabled),
-        store: settings.as_ref().map(|s| s.store.clone()),
-        endpoint_template: settings
-            .as_ref()
-            .map(|s| crate::http::sso::endpoint_template(&origin, &s.store)),
-        current: settings
-            .as_ref()
-            .filter(|s| s.secret_sealed.is_some())
-            .map(|s| SecretMeta {
-                generation: s.secret_generation,
-                created_at: s.secret_created_at,
-                expires_at: None,
-            }),
-        previous: settings.as_ref().and_then(|s| s.previous_until(now)).map(
-            |(generation, expires)| SecretMeta {
-                generation,
-                created_at: None,
-                expires_at: Some(expires),
-            },
-        ),
-        link_ttl_secs: settings
-            .as_ref()
-            .map_or(crate::sso::DEFAULT_LINK_TTL_SECS, |s| s.link_ttl_secs),
-        max_link_ttl_secs: crate::sso::MAX_LINK_TTL_SECS,
-        bind_ip: settings.as_ref().is_some_and(|s| s.bind_ip),
-        require_signed_timestamps: settings
-            .as_ref()
-            .is_some_and(|s| s.require_signed_timestamps),
+    Ok(crate::http::api::views::sso_view(
+        settings.as_ref(),
         logins,
-    })
+        &origin,
+        ctx.now(),
+    ))
 }
 
 #[cfg(feature = "ssr")]

@@ -1,8 +1,11 @@
-//! The one mapping of stored rows to the API's views: used by the API's handlers and by the
-//! subscriber portal's server function, so the two always show the same fields.
+//! The one mapping of stored rows to the views the edge sends: used by the API's handlers and
+//! by the server functions (the subscriber portal, the SSO tab), so each always shows the same
+//! fields.
 
 use crate::db::payments::{CustomerRow, SubscriptionRow};
+use crate::db::sso::{SsoLoginRow, SsoSettingsRow};
 use crate::dto::payments::{CustomerView, SubscriptionItemView, SubscriptionView};
+use crate::dto::sso::{SecretMeta, SsoLoginView, SsoView};
 use crate::http::wire::path_segment;
 
 pub fn customer_url(subscriber_id: &str) -> String {
@@ -55,5 +58,48 @@ pub fn subscription_view(row: &SubscriptionRow) -> SubscriptionView {
             .collect(),
         synced_at: row.synced_at,
         url: format!("/api/subscriptions/{}", path_segment(&s.id)),
+    }
+}
+
+/// The SSO tab: the switch, the store's login endpoint, the secrets' metadata (never the secrets
+/// themselves), the settings and the newest log entries.
+pub fn sso_view(
+    settings: Option<&SsoSettingsRow>,
+    logins: Vec<SsoLoginRow>,
+    origin: &str,
+    now: i64,
+) -> SsoView {
+    SsoView {
+        enabled: settings.is_some_and(|s| s.enabled),
+        store: settings.map(|s| s.store.clone()),
+        endpoint_template: settings.map(|s| crate::http::sso::endpoint_template(origin, &s.store)),
+        current: settings
+            .filter(|s| s.secret_sealed.is_some())
+            .map(|s| SecretMeta {
+                generation: s.secret_generation,
+                created_at: s.secret_created_at,
+                expires_at: None,
+            }),
+        previous: settings
+            .and_then(|s| s.previous_until(now))
+            .map(|(generation, expires)| SecretMeta {
+                generation,
+                created_at: None,
+                expires_at: Some(expires),
+            }),
+        link_ttl_secs: settings.map_or(crate::sso::DEFAULT_LINK_TTL_SECS, |s| s.link_ttl_secs),
+        max_link_ttl_secs: crate::sso::MAX_LINK_TTL_SECS,
+        bind_ip: settings.is_some_and(|s| s.bind_ip),
+        require_signed_timestamps: settings.is_some_and(|s| s.require_signed_timestamps),
+        logins: logins
+            .into_iter()
+            .map(|l| SsoLoginView {
+                subscriber_id: l.subscriber_id,
+                at: l.at,
+                ip: l.ip,
+                user_agent: l.user_agent,
+                outcome: l.outcome,
+            })
+            .collect(),
     }
 }
