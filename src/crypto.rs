@@ -91,12 +91,11 @@ impl Sealer {
     }
 }
 
-/// `bytes` random bytes from the OS generator, base64url without padding.
+/// `bytes` random bytes from the OS generator, base64url without padding: for the edge and
+/// configuration (CSRF and Connect `state` tokens, key files); the domain draws from its
+/// injected [`crate::entropy::Entropy`].
 pub fn random_token(bytes: usize) -> String {
-    use base64::Engine;
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+    crate::entropy::Entropy::os().token(bytes)
 }
 
 /// Keyed hash for high-entropy secrets (client secrets, one-time tokens): a database leak
@@ -104,11 +103,6 @@ pub fn random_token(bytes: usize) -> String {
 /// random, so there is nothing to brute-force).
 pub fn keyed_hash(key: &[u8; 32], secret: &str) -> String {
     hex::encode(hmac_sha256(key, secret.as_bytes()))
-}
-
-/// A random identifier with a readable prefix, e.g. `mer_3q2…`.
-pub fn random_id(prefix: &str) -> String {
-    format!("{prefix}_{}", random_token(16))
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

@@ -257,10 +257,14 @@ mod server {
             use crate::payments::PaymentsError;
             match e {
                 PaymentsError::Invalid(message) => AppError::Validation(message),
-                PaymentsError::NotConnected { gateway, revoked: true } => AppError::NotConnected(format!(
-                    "subgate's access to your {gateway} account was revoked. Connect it again on the Connect tab."
-                )),
-                PaymentsError::NotConnected { gateway, revoked: false } => AppError::NotConnected(format!(
+                PaymentsError::NotConnected {
+                    gateway,
+                    revoked: true,
+                } => access_revoked(gateway),
+                PaymentsError::NotConnected {
+                    gateway,
+                    revoked: false,
+                } => AppError::NotConnected(format!(
                     "No {gateway} account is connected. Connect one on the Connect tab first."
                 )),
                 PaymentsError::NotFound(message) => AppError::NotFound(message),
@@ -271,14 +275,19 @@ mod server {
         }
     }
 
+    /// The connection's access was revoked (seen in our records or answered by the gateway).
+    fn access_revoked(name: &str) -> AppError {
+        AppError::NotConnected(format!(
+            "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
+        ))
+    }
+
     /// A gateway's refusal or failure, worded for the merchant with what to do about it.
     fn gateway_error(name: &str, e: crate::payments::gateway::GatewayError) -> AppError {
         use crate::payments::gateway::GatewayError;
         match e {
             GatewayError::NotFound(m) => AppError::NotFound(m),
-            GatewayError::AccessRevoked => AppError::NotConnected(format!(
-                "subgate's access to your {name} account was revoked. Connect it again on the Connect tab."
-            )),
+            GatewayError::AccessRevoked => access_revoked(name),
             GatewayError::PortalNotConfigured(_) => AppError::Conflict(format!(
                 "Your {name} account has no customer portal configuration. Save the customer portal settings in the {name} Dashboard (Settings → Billing → Customer portal), then try again."
             )),
