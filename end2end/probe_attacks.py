@@ -347,7 +347,9 @@ def csrf_against_public_origin(p: Probe) -> None:
     # DNS rebinding or a proxy that passes Host through: Origin equal to Host, but not subgate's
     port = urllib.parse.urlsplit(p.base).port
     evil = f"evil.example:{port}"
-    res = p.session.post(f"{p.base}/fn/create_client", data={
+    # on a connection of its own: the server refuses before reading the body and then closes
+    # the connection, which a pooled session would try to reuse for the next check
+    res = requests.post(f"{p.base}/fn/create_client", data={
         "name": "Rebound", "client_type": "confidential", "redirect_uris": "",
         "scopes": "customers:read", "audiences": f"{p.base}/api", "csrf_token": p.csrf()},
         # the session's cookie as the browser sends it (a cookie jar would hold it back from

@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod cluster;
 mod entropy;
+mod explorer;
 mod faults;
 mod hardening;
 mod interop;
