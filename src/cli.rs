@@ -282,8 +282,9 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .await?
                 .ok_or_else(|| format!("no merchant with the email {merchant}"))?;
             let hasher = clients::SecretHasher::new(&config.secret_key, Entropy::os());
-            let (client, secret) =
-                clients::create(&db, &hasher, &owner.id, input, Clock::system().now()).await?;
+            let (client, secret) = clients::Clients::new(db, hasher, config.api_audiences())
+                .create(&owner.id, input, Clock::system().now())
+                .await?;
             let mut out = serde_json::json!({ "client_id": client.id });
             if let Some(secret) = secret {
                 out["client_secret"] = secret.0.into();

@@ -387,6 +387,11 @@ impl Config {
     pub fn public_origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+
+    /// Where the payment gateway posts its events (the platform's webhook endpoint).
+    pub fn stripe_webhook_url(&self) -> String {
+        format!("{}/webhooks/stripe", self.public_origin())
+    }
 }
 
 /// A lower-case DNS host name (letters, digits, hyphens, dots; no port).

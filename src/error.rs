@@ -275,6 +275,21 @@ mod server {
         }
     }
 
+    impl From<crate::portal::PortalError> for AppError {
+        fn from(e: crate::portal::PortalError) -> Self {
+            use crate::portal::PortalError;
+            match e {
+                PortalError::SessionEnded => AppError::Forbidden(
+                    "Your session has ended: open the portal again from the store's website."
+                        .into(),
+                ),
+                PortalError::Sso(e) => e.into(),
+                PortalError::Payments(e) => e.into(),
+                PortalError::Database(e) => e.into(),
+            }
+        }
+    }
+
     /// The connection's access was revoked (seen in our records or answered by the gateway).
     fn access_revoked(name: &str) -> AppError {
         AppError::NotConnected(format!(

@@ -29,6 +29,8 @@ pub mod oauth;
 #[cfg(feature = "ssr")]
 pub mod payments;
 #[cfg(feature = "ssr")]
+pub mod portal;
+#[cfg(feature = "ssr")]
 pub mod sso;
 #[cfg(feature = "ssr")]
 pub mod startup;

@@ -11,16 +11,17 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 
-use crate::accounts::LoginThrottle;
+use crate::accounts::{Accounts, LoginThrottle};
 use crate::app::{shell, App};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::entropy::Entropy;
-use crate::oauth::clients::SecretHasher;
+use crate::oauth::clients::{Clients, SecretHasher};
 use crate::oauth::tokens::TokenService;
 use crate::payments::gateways::{self, SIMULATOR_PATH};
 use crate::payments::Payments;
+use crate::portal::Portal;
 use crate::sso::Sso;
 use crate::state::{AppState, Shared};
 use crate::stripe_simulator::{Simulator, SimulatorConfig};
@@ -84,21 +85,30 @@ impl Application {
             .ensure_key(clock.now())
             .await
             .map_err(StartupError::SigningKey)?;
-        let signups_per_ip_per_hour = config.signups_per_ip_per_hour;
+        let throttle = LoginThrottle {
+            max_signups_per_ip: i64::from(config.signups_per_ip_per_hour),
+            ..LoginThrottle::default()
+        };
+        let sso = Arc::new(Sso::new(db.clone(), &config.secret_key, entropy.clone()));
+        let payments = Arc::new(Payments::new(payment_gateway.gateway, db.clone()));
+        let hasher = SecretHasher::new(&config.secret_key, entropy.clone());
         let state = AppState::new(Shared {
             db: db.clone(),
-            client_secrets: SecretHasher::new(&config.secret_key, entropy.clone()),
-            sso: Arc::new(Sso::new(db.clone(), &config.secret_key, entropy.clone())),
+            accounts: Accounts::new(db.clone(), entropy.clone(), throttle),
+            clients: Clients::new(db.clone(), hasher, config.api_audiences()),
+            portal: Portal::new(
+                db.clone(),
+                sso.clone(),
+                payments.clone(),
+                &config.public_origin(),
+            ),
+            sso,
+            payments,
             tokens: Arc::new(tokens),
             config: Arc::new(config),
             clock,
             entropy,
             leptos_options,
-            login_throttle: Arc::new(LoginThrottle {
-                max_signups_per_ip: i64::from(signups_per_ip_per_hour),
-                ..LoginThrottle::default()
-            }),
-            payments: Arc::new(Payments::new(payment_gateway.gateway, db.clone())),
             simulator,
         });
         let router = router(state.clone());

@@ -5,14 +5,15 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
-use crate::accounts::LoginThrottle;
+use crate::accounts::Accounts;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::entropy::Entropy;
-use crate::oauth::clients::SecretHasher;
+use crate::oauth::clients::Clients;
 use crate::oauth::tokens::TokenService;
 use crate::payments::Payments;
+use crate::portal::Portal;
 use crate::sso::Sso;
 use crate::stripe_simulator::Simulator;
 
@@ -50,11 +51,15 @@ pub struct Shared {
     /// Where every id, secret and one-time token comes from (the OS; a seed only in tests).
     pub entropy: Entropy,
     pub leptos_options: LeptosOptions,
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Merchant accounts: sign-up and log-in within their limits.
+    pub accounts: Accounts,
     pub tokens: Arc<TokenService>,
-    pub client_secrets: SecretHasher,
+    /// The merchants' OAuth clients.
+    pub clients: Clients,
     pub payments: Arc<Payments>,
     pub sso: Arc<Sso>,
+    /// The subscriber portal: SSO's portal session, the account and the payments mirror.
+    pub portal: Portal,
     /// The built-in Stripe simulator, when no Stripe keys are configured.
     pub simulator: Option<Simulator>,
 }

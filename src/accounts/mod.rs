@@ -185,64 +185,86 @@ pub async fn sign_up(
     }
 }
 
-/// Signs up from `client_ip`, within the per-IP sign-up limit: the place is taken before the
-/// password is hashed, so concurrent sign-ups cannot pass the limit together.
-pub async fn sign_up_throttled(
-    db: &Db,
-    entropy: &Entropy,
-    throttle: &LoginThrottle,
-    client_ip: &str,
-    input: SignUp,
-    now: i64,
-) -> Result<Merchant, AccountError> {
-    let attempt = throttle.signup_attempt(db, client_ip, now).await?;
-    let result = sign_up(db, entropy, input, now).await;
-    match result {
-        Err(AccountError::Busy) => attempt.give_back(db).await?,
-        _ => attempt.keep(),
-    }
-    result
+/// Merchant accounts as the edge reaches them (`state.accounts`): sign-up and log-in within
+/// their limits, and an account by id.
+pub struct Accounts {
+    db: Db,
+    entropy: Entropy,
+    throttle: LoginThrottle,
 }
 
-/// Checks an email and password. Unknown email and wrong password take the same time and give
-/// the same answer, and both count against the throttle, whose places are taken before argon2
-/// runs: N concurrent guesses get at most the limit's worth of answers.
-pub async fn authenticate(
-    db: &Db,
-    throttle: &LoginThrottle,
-    client_ip: &str,
-    email: &str,
-    password: &str,
-    now: i64,
-) -> Result<Merchant, AccountError> {
-    let normalized = email.trim().to_lowercase();
-    if normalized.chars().count() > Email::MAX_LEN
-        || password.chars().count() > PasswordRules::MAX_LEN
-    {
-        return Err(AccountError::InvalidCredentials);
+impl Accounts {
+    pub fn new(db: Db, entropy: Entropy, throttle: LoginThrottle) -> Self {
+        Self {
+            db,
+            entropy,
+            throttle,
+        }
     }
-    let attempt = throttle
-        .login_attempt(db, client_ip, &normalized, now)
-        .await?;
-    let verified = match check_password(db, &normalized, password).await {
-        Ok(verified) => verified,
-        Err(e) => {
-            // not a guess that was checked: it does not count
-            attempt.give_back(db).await?;
-            return Err(e);
+
+    /// Signs up from `client_ip`, within the per-IP sign-up limit: the place is taken before the
+    /// password is hashed, so concurrent sign-ups cannot pass the limit together.
+    pub async fn sign_up(
+        &self,
+        client_ip: &str,
+        input: SignUp,
+        now: i64,
+    ) -> Result<Merchant, AccountError> {
+        let db = &self.db;
+        let attempt = self.throttle.signup_attempt(db, client_ip, now).await?;
+        let result = sign_up(db, &self.entropy, input, now).await;
+        match result {
+            Err(AccountError::Busy) => attempt.give_back(db).await?,
+            _ => attempt.keep(),
         }
-    };
-    match verified {
-        Some(row) => {
-            throttle
-                .login_succeeded(db, attempt, client_ip, &normalized)
-                .await?;
-            Ok(row.into())
+        result
+    }
+
+    /// Checks an email and password. Unknown email and wrong password take the same time and
+    /// give the same answer, and both count against the throttle, whose places are taken before
+    /// argon2 runs: N concurrent guesses get at most the limit's worth of answers.
+    pub async fn log_in(
+        &self,
+        client_ip: &str,
+        email: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<Merchant, AccountError> {
+        let (db, throttle) = (&self.db, &self.throttle);
+        let normalized = email.trim().to_lowercase();
+        if normalized.chars().count() > Email::MAX_LEN
+            || password.chars().count() > PasswordRules::MAX_LEN
+        {
+            return Err(AccountError::InvalidCredentials);
         }
-        None => {
-            attempt.keep();
-            Err(AccountError::InvalidCredentials)
+        let attempt = throttle
+            .login_attempt(db, client_ip, &normalized, now)
+            .await?;
+        let verified = match check_password(db, &normalized, password).await {
+            Ok(verified) => verified,
+            Err(e) => {
+                // not a guess that was checked: it does not count
+                attempt.give_back(db).await?;
+                return Err(e);
+            }
+        };
+        match verified {
+            Some(row) => {
+                throttle
+                    .login_succeeded(db, attempt, client_ip, &normalized)
+                    .await?;
+                tracing::info!(merchant = %row.id, "merchant logged in");
+                Ok(row.into())
+            }
+            None => {
+                attempt.keep();
+                Err(AccountError::InvalidCredentials)
+            }
         }
+    }
+
+    pub async fn merchant(&self, id: &str) -> Result<Option<Merchant>, AccountError> {
+        Ok(self.db.merchant_by_id(id).await?.map(Merchant::from))
     }
 }
 
@@ -261,10 +283,6 @@ async fn check_password(
         }
     };
     Ok(row.filter(|_| verified))
-}
-
-pub async fn merchant(db: &Db, id: &str) -> Result<Option<Merchant>, AccountError> {
-    Ok(db.merchant_by_id(id).await?.map(Merchant::from))
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 
 use super::middleware::auth_session;
 use crate::crypto::{constant_time_eq, random_token};
-use crate::dto::payments::Notice;
+use crate::dto::payments::{ConnectionView, Notice};
 use crate::error::AppError;
 use crate::payments::gateway::{ConnectRequest, GatewayError};
 use crate::state::AppState;
@@ -41,12 +41,9 @@ pub fn redirect_uri(state: &AppState) -> String {
 pub async fn begin(
     state: &AppState,
     session: &Session,
-    merchant_id: &str,
+    merchant: &crate::accounts::Merchant,
     now: i64,
 ) -> Result<String, AppError> {
-    let merchant = crate::accounts::merchant(&state.db, merchant_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
     let pending = PendingConnect {
         state: random_token(32),
         created_at: now,
@@ -68,6 +65,63 @@ pub async fn take_notice(session: &Session) -> Result<Option<Notice>, AppError> 
 }
 
 /// Pages a logged-in merchant's browser uses: behind sessions and CSRF.
+/// The Connect tab: the connection, its sync, and (with the simulator) its demo customers.
+pub async fn view(
+    state: &AppState,
+    merchant: &str,
+    notice: Option<crate::dto::payments::Notice>,
+) -> Result<ConnectionView, AppError> {
+    use crate::dto::payments::{ConnectionState, DemoCustomer};
+    let gateway = &state.payments.gateway;
+    let connection = state.payments.connection(merchant).await?;
+    let state_of = |c: &crate::db::payments::ConnectionRow| {
+        if c.is_active() {
+            ConnectionState::Connected
+        } else {
+            ConnectionState::Revoked
+        }
+    };
+    let demo_customers = match (&state.simulator, &connection) {
+        (Some(sim), Some(c)) if c.is_active() => sim
+            .accounts()
+            .into_iter()
+            .find(|a| a.id == c.account_id)
+            .map(|a| {
+                a.customers
+                    .into_iter()
+                    .map(|c| DemoCustomer {
+                        id: c.id,
+                        email: c.email,
+                        name: c.name,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => vec![],
+    };
+    Ok(ConnectionView {
+        gateway: gateway.display_name().into(),
+        simulated: gateway.simulated(),
+        api_version: gateway.api_version().into(),
+        state: connection
+            .as_ref()
+            .map(state_of)
+            .unwrap_or(ConnectionState::NotConnected),
+        account_id: connection.as_ref().map(|c| c.account_id.clone()),
+        business_name: connection.as_ref().and_then(|c| c.business_name.clone()),
+        livemode: connection.as_ref().is_some_and(|c| c.livemode),
+        connected_at: connection.as_ref().map(|c| c.connected_at),
+        revoked_at: connection.as_ref().and_then(|c| c.revoked_at),
+        revoked_by: connection.as_ref().and_then(|c| c.revoked_by.clone()),
+        last_webhook_at: connection.as_ref().and_then(|c| c.last_webhook_at),
+        notice,
+        customers: state.db.customer_count(merchant).await?,
+        webhook_url: state.config.stripe_webhook_url(),
+        demo_customers,
+        sync: state.payments.sync_view(connection.as_ref()).await?,
+    })
+}
+
 pub fn browser_router() -> Router<AppState> {
     Router::new().route(CALLBACK_PATH, get(callback))
 }

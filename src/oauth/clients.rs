@@ -355,135 +355,195 @@ impl Client {
     }
 }
 
-pub async fn create(
-    db: &Db,
-    hasher: &SecretHasher,
-    merchant_id: &str,
-    input: ClientInput,
-    now: i64,
-) -> Result<(Client, Option<ClientSecret>), ClientError> {
-    let (secret, secret_hash) = match input.client_type {
-        ClientType::Confidential => {
-            let (s, h) = hasher.generate();
-            (Some(s), Some(h))
-        }
-        ClientType::Public => (None, None),
-    };
-    let row = ClientRow {
-        id: hasher.entropy.id("cli"),
-        merchant_id: merchant_id.to_string(),
-        name: input.name,
-        client_type: input.client_type.as_str().to_string(),
-        secret_hash,
-        redirect_uris: input.redirect_uris,
-        scopes: input.scopes.to_string(),
-        audiences: input.audiences,
-        access_token_ttl: input.access_token_ttl,
-        allowed_origins: input.allowed_origins,
-        created_at: now,
-        updated_at: now,
-    };
-    db.insert_client(&row).await?;
-    tracing::info!(merchant = %merchant_id, client = %row.id, "OAuth client registered");
-    Ok((row.try_into()?, secret))
+/// The register and edit forms as the merchant typed them: `redirect_uris`, `audiences` and
+/// `allowed_origins` one per line, `scopes` space-separated, `access_token_ttl` in seconds (empty
+/// or absent: the default); the last two are absent from older forms and scripts.
+#[derive(Debug, Clone, Default)]
+pub struct ClientForm {
+    pub name: String,
+    pub client_type: String,
+    pub redirect_uris: String,
+    pub scopes: String,
+    pub audiences: String,
+    pub access_token_ttl: Option<String>,
+    pub allowed_origins: Option<String>,
 }
 
-/// Edits name, redirect URIs, scopes and audiences; the type cannot change.
-pub async fn update(
-    db: &Db,
-    merchant_id: &str,
-    client_id: &str,
-    input: ClientInput,
-    now: i64,
-) -> Result<Client, ClientError> {
-    let existing = get(db, merchant_id, client_id).await?;
-    if existing.client_type != input.client_type {
-        return Err(ClientError::invalid(
-            "Type: a client's type cannot change; register a new client instead.",
-        ));
-    }
-    let row = ClientRow {
-        id: existing.id.clone(),
-        merchant_id: merchant_id.to_string(),
-        name: input.name,
-        client_type: input.client_type.as_str().to_string(),
-        secret_hash: None,
-        redirect_uris: input.redirect_uris,
-        scopes: input.scopes.to_string(),
-        audiences: input.audiences,
-        access_token_ttl: input.access_token_ttl,
-        allowed_origins: input.allowed_origins,
-        created_at: existing.created_at,
-        updated_at: now,
-    };
-    if !db.update_client(&row).await? {
-        return Err(ClientError::NotFound);
-    }
-    get(db, merchant_id, client_id).await
-}
-
-pub async fn regenerate_secret(
-    db: &Db,
-    hasher: &SecretHasher,
-    merchant_id: &str,
-    client_id: &str,
-    now: i64,
-) -> Result<ClientSecret, ClientError> {
-    let (secret, hash) = hasher.generate();
-    if !db
-        .set_client_secret(merchant_id, client_id, &hash, now)
-        .await?
-    {
-        return Err(ClientError::NotFound);
-    }
-    tracing::info!(merchant = %merchant_id, client = %client_id, "client secret regenerated");
-    Ok(secret)
-}
-
-pub async fn delete(db: &Db, merchant_id: &str, client_id: &str) -> Result<(), ClientError> {
-    if db.delete_client(merchant_id, client_id).await? {
-        Ok(())
-    } else {
-        Err(ClientError::NotFound)
-    }
-}
-
-pub async fn get(db: &Db, merchant_id: &str, client_id: &str) -> Result<Client, ClientError> {
-    db.merchant_client(merchant_id, client_id)
-        .await?
-        .ok_or(ClientError::NotFound)?
-        .try_into()
-}
-
-pub async fn list(db: &Db, merchant_id: &str) -> Result<Vec<Client>, ClientError> {
-    db.merchant_clients(merchant_id)
-        .await?
-        .into_iter()
-        .map(Client::try_from)
+fn lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
         .collect()
 }
 
-/// Authenticates a client at the token, revocation and introspection endpoints
-/// (RFC 6749 §2.3). Public clients identify themselves by id alone.
-pub async fn authenticate(
-    db: &Db,
-    hasher: &SecretHasher,
-    client_id: &str,
-    secret: Option<&str>,
-) -> Result<Client, OAuthError> {
-    let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
-    if client_id.is_empty() || client_id.len() > 100 {
-        return Err(unknown());
+/// A merchant's OAuth clients: the OAuth tab, the CLI and the token endpoint reach them here
+/// (`state.clients`), and every operation but [`Clients::authenticate`] is scoped by merchant.
+#[derive(Clone)]
+pub struct Clients {
+    db: Db,
+    hasher: SecretHasher,
+    /// The audiences this server's API answers to (the first is the default).
+    api_audiences: Vec<String>,
+}
+
+impl Clients {
+    pub fn new(db: Db, hasher: SecretHasher, api_audiences: Vec<String>) -> Self {
+        Self {
+            db,
+            hasher,
+            api_audiences,
+        }
     }
-    let client: Client = db
-        .client_by_id(client_id)
-        .await?
-        .ok_or_else(unknown)?
-        .try_into()?;
-    match (client.client_type, secret) {
-        (ClientType::Confidential, Some(s)) if client.secret_matches(hasher, s) => Ok(client),
-        (ClientType::Public, None) => Ok(client),
-        _ => Err(unknown()),
+
+    /// The form's fields parsed into a valid client.
+    pub fn parse(&self, form: &ClientForm) -> Result<ClientInput, ClientError> {
+        ClientInput::parse(
+            &form.name,
+            &form.client_type,
+            &lines(&form.redirect_uris),
+            &form.scopes,
+            &lines(&form.audiences),
+            &self.api_audiences,
+        )?
+        .with_access_token_ttl(form.access_token_ttl.as_deref().unwrap_or_default())?
+        .with_allowed_origins(&lines(form.allowed_origins.as_deref().unwrap_or_default()))
+    }
+
+    /// Registers a client; a confidential one's secret is returned this once.
+    pub async fn create(
+        &self,
+        merchant_id: &str,
+        input: ClientInput,
+        now: i64,
+    ) -> Result<(Client, Option<ClientSecret>), ClientError> {
+        let (secret, secret_hash) = match input.client_type {
+            ClientType::Confidential => {
+                let (s, h) = self.hasher.generate();
+                (Some(s), Some(h))
+            }
+            ClientType::Public => (None, None),
+        };
+        let row = ClientRow {
+            id: self.hasher.entropy.id("cli"),
+            merchant_id: merchant_id.to_string(),
+            name: input.name,
+            client_type: input.client_type.as_str().to_string(),
+            secret_hash,
+            redirect_uris: input.redirect_uris,
+            scopes: input.scopes.to_string(),
+            audiences: input.audiences,
+            access_token_ttl: input.access_token_ttl,
+            allowed_origins: input.allowed_origins,
+            created_at: now,
+            updated_at: now,
+        };
+        self.db.insert_client(&row).await?;
+        tracing::info!(merchant = %merchant_id, client = %row.id, "OAuth client registered");
+        Ok((row.try_into()?, secret))
+    }
+
+    /// Edits name, redirect URIs, scopes and audiences; the type cannot change.
+    pub async fn update(
+        &self,
+        merchant_id: &str,
+        client_id: &str,
+        input: ClientInput,
+        now: i64,
+    ) -> Result<Client, ClientError> {
+        let existing = self.get(merchant_id, client_id).await?;
+        if existing.client_type != input.client_type {
+            return Err(ClientError::invalid(
+                "Type: a client's type cannot change; register a new client instead.",
+            ));
+        }
+        let row = ClientRow {
+            id: existing.id.clone(),
+            merchant_id: merchant_id.to_string(),
+            name: input.name,
+            client_type: input.client_type.as_str().to_string(),
+            secret_hash: None,
+            redirect_uris: input.redirect_uris,
+            scopes: input.scopes.to_string(),
+            audiences: input.audiences,
+            access_token_ttl: input.access_token_ttl,
+            allowed_origins: input.allowed_origins,
+            created_at: existing.created_at,
+            updated_at: now,
+        };
+        if !self.db.update_client(&row).await? {
+            return Err(ClientError::NotFound);
+        }
+        self.get(merchant_id, client_id).await
+    }
+
+    pub async fn regenerate_secret(
+        &self,
+        merchant_id: &str,
+        client_id: &str,
+        now: i64,
+    ) -> Result<ClientSecret, ClientError> {
+        let (secret, hash) = self.hasher.generate();
+        if !self
+            .db
+            .set_client_secret(merchant_id, client_id, &hash, now)
+            .await?
+        {
+            return Err(ClientError::NotFound);
+        }
+        tracing::info!(merchant = %merchant_id, client = %client_id, "client secret regenerated");
+        Ok(secret)
+    }
+
+    pub async fn delete(&self, merchant_id: &str, client_id: &str) -> Result<(), ClientError> {
+        if self.db.delete_client(merchant_id, client_id).await? {
+            Ok(())
+        } else {
+            Err(ClientError::NotFound)
+        }
+    }
+
+    pub async fn get(&self, merchant_id: &str, client_id: &str) -> Result<Client, ClientError> {
+        self.db
+            .merchant_client(merchant_id, client_id)
+            .await?
+            .ok_or(ClientError::NotFound)?
+            .try_into()
+    }
+
+    pub async fn list(&self, merchant_id: &str) -> Result<Vec<Client>, ClientError> {
+        self.db
+            .merchant_clients(merchant_id)
+            .await?
+            .into_iter()
+            .map(Client::try_from)
+            .collect()
+    }
+
+    /// Authenticates a client at the token, revocation and introspection endpoints
+    /// (RFC 6749 §2.3). Public clients identify themselves by id alone.
+    pub async fn authenticate(
+        &self,
+        client_id: &str,
+        secret: Option<&str>,
+    ) -> Result<Client, OAuthError> {
+        let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
+        if client_id.is_empty() || client_id.len() > 100 {
+            return Err(unknown());
+        }
+        let client: Client = self
+            .db
+            .client_by_id(client_id)
+            .await?
+            .ok_or_else(unknown)?
+            .try_into()?;
+        match (client.client_type, secret) {
+            (ClientType::Confidential, Some(s)) if client.secret_matches(&self.hasher, s) => {
+                Ok(client)
+            }
+            (ClientType::Public, None) => Ok(client),
+            _ => Err(unknown()),
+        }
     }
 }
 

@@ -19,7 +19,7 @@ async fn payments(config: &Config) -> Result<Payments, Box<dyn std::error::Error
 /// check is still failing.
 pub async fn doctor(config: &Config, fix: bool) -> Result<(), Box<dyn std::error::Error>> {
     let payments = payments(config).await?;
-    let webhook_url = format!("{}/webhooks/stripe", config.public_origin());
+    let webhook_url = config.stripe_webhook_url();
     let mut checks = payments.doctor(&webhook_url, None).await?;
     if fix {
         for f in checks.iter().filter_map(|c| c.fix.as_ref()) {

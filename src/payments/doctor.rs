@@ -170,15 +170,42 @@ impl Payments {
                 })
             }
             Fix::CreatePortalConfiguration { account_id } => {
-                let id = self
-                    .gateway
-                    .create_portal_configuration(account_id)
-                    .await
-                    .map_err(|e| self.gateway_error(e))?;
-                Ok(format!(
-                    "Created the customer-portal configuration {id} on {account_id}: customers can cancel at period end, update payment methods and see invoices."
-                ))
+                self.portal_configuration_on(account_id).await
             }
         }
+    }
+
+    async fn portal_configuration_on(&self, account_id: &str) -> Result<String, PaymentsError> {
+        let id = self
+            .gateway
+            .create_portal_configuration(account_id)
+            .await
+            .map_err(|e| self.gateway_error(e))?;
+        Ok(format!(
+            "Created the customer-portal configuration {id} on {account_id}: customers can cancel at period end, update payment methods and see invoices."
+        ))
+    }
+
+    /// A merchant's own checks (the Connect tab's panel): the platform's webhook endpoint at
+    /// `webhook_url` and their connected account's customer-portal configuration.
+    pub async fn doctor_for(
+        &self,
+        merchant_id: &str,
+        webhook_url: &str,
+    ) -> Result<Vec<Check>, PaymentsError> {
+        let account = self.active_connection(merchant_id).await?.account_id;
+        self.doctor(webhook_url, Some(vec![account])).await
+    }
+
+    /// Creates a customer-portal configuration on the merchant's connected account; returns
+    /// what was done, for people.
+    pub async fn create_portal_configuration(
+        &self,
+        merchant_id: &str,
+    ) -> Result<String, PaymentsError> {
+        let account = self.active_connection(merchant_id).await?.account_id;
+        let done = self.portal_configuration_on(&account).await?;
+        tracing::info!(merchant = %merchant_id, "{done}");
+        Ok(done)
     }
 }

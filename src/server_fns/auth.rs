@@ -18,22 +18,12 @@ pub async fn signup(
     email: String,
     password: String,
 ) -> Result<String, AppError> {
-    let _ = csrf_token;
-    let ctx = super::ssr::ctx().await?;
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
     let input = crate::accounts::SignUp::parse(&business_name, &email, &password)?;
-    let merchant = crate::accounts::sign_up_throttled(
-        &ctx.state.db,
-        &ctx.state.entropy,
-        &ctx.state.login_throttle,
-        &ctx.meta.client_ip.to_string(),
-        input,
-        ctx.now(),
-    )
-    .await?;
+    let ip = ctx.meta.client_ip.to_string();
+    let merchant = ctx.state.accounts.sign_up(&ip, input, ctx.now()).await?;
     crate::http::middleware::auth_session::log_in(&ctx.session, &merchant.id).await?;
-    let to = "/dashboard/oauth".to_string();
-    super::ssr::redirect_plain_form_post(&to);
-    Ok(to)
+    Ok(super::ssr::go("/dashboard/oauth"))
 }
 
 /// Checks the credentials (throttled per IP and per account); returns where to go next.
@@ -44,43 +34,32 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
-    let _ = csrf_token;
-    let ctx = super::ssr::ctx().await?;
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
     let ip = ctx.meta.client_ip.to_string();
-    let merchant = crate::accounts::authenticate(
-        &ctx.state.db,
-        &ctx.state.login_throttle,
-        &ip,
-        &email,
-        &password,
-        ctx.now(),
-    )
-    .await?;
+    let merchant = ctx
+        .state
+        .accounts
+        .log_in(&ip, &email, &password, ctx.now())
+        .await?;
     crate::http::middleware::auth_session::log_in(&ctx.session, &merchant.id).await?;
-    tracing::info!(merchant = %merchant.id, "merchant logged in");
-    let to = crate::http::middleware::auth_session::safe_next(next.as_deref());
-    super::ssr::redirect_plain_form_post(&to);
-    Ok(to)
+    Ok(super::ssr::go(
+        &crate::http::middleware::auth_session::safe_next(next.as_deref()),
+    ))
 }
 
 #[server(prefix = "/fn", endpoint = "logout")]
 pub async fn logout(csrf_token: String) -> Result<String, AppError> {
-    let _ = csrf_token;
-    let ctx = super::ssr::ctx().await?;
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
     crate::http::middleware::auth_session::log_out(&ctx.session).await?;
-    let to = "/login".to_string();
-    super::ssr::redirect_plain_form_post(&to);
-    Ok(to)
+    Ok(super::ssr::go("/login"))
 }
 
 /// The logged-in merchant, or `None`. A GET: it changes nothing, so it needs no CSRF token.
 #[server(prefix = "/fn", endpoint = "current_merchant", input = leptos::server_fn::codec::GetUrl)]
 pub async fn current_merchant() -> Result<Option<MerchantView>, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let Some(id) = crate::http::middleware::auth_session::merchant_id(&ctx.session).await? else {
-        return Ok(None);
-    };
-    Ok(crate::accounts::merchant(&ctx.state.db, &id)
-        .await?
-        .map(Into::into))
+    match crate::http::middleware::auth_session::merchant_id(&ctx.session).await? {
+        Some(id) => Ok(ctx.state.accounts.merchant(&id).await?.map(Into::into)),
+        None => Ok(None),
+    }
 }

@@ -10,86 +10,24 @@ pub async fn connection_status() -> Result<ConnectionView, AppError> {
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
     let notice = crate::http::connect::take_notice(&ctx.session).await?;
-    view(&ctx.state, &merchant, notice).await
-}
-
-#[cfg(feature = "ssr")]
-async fn view(
-    state: &crate::state::AppState,
-    merchant: &str,
-    notice: Option<crate::dto::payments::Notice>,
-) -> Result<ConnectionView, AppError> {
-    use crate::dto::payments::{ConnectionState, DemoCustomer};
-    let gateway = &state.payments.gateway;
-    let connection = state.payments.connection(merchant).await?;
-    let state_of = |c: &crate::db::payments::ConnectionRow| {
-        if c.is_active() {
-            ConnectionState::Connected
-        } else {
-            ConnectionState::Revoked
-        }
-    };
-    let demo_customers = match (&state.simulator, &connection) {
-        (Some(sim), Some(c)) if c.is_active() => sim
-            .accounts()
-            .into_iter()
-            .find(|a| a.id == c.account_id)
-            .map(|a| {
-                a.customers
-                    .into_iter()
-                    .map(|c| DemoCustomer {
-                        id: c.id,
-                        email: c.email,
-                        name: c.name,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        _ => vec![],
-    };
-    Ok(ConnectionView {
-        gateway: gateway.display_name().into(),
-        simulated: gateway.simulated(),
-        api_version: gateway.api_version().into(),
-        state: connection
-            .as_ref()
-            .map(state_of)
-            .unwrap_or(ConnectionState::NotConnected),
-        account_id: connection.as_ref().map(|c| c.account_id.clone()),
-        business_name: connection.as_ref().and_then(|c| c.business_name.clone()),
-        livemode: connection.as_ref().is_some_and(|c| c.livemode),
-        connected_at: connection.as_ref().map(|c| c.connected_at),
-        revoked_at: connection.as_ref().and_then(|c| c.revoked_at),
-        revoked_by: connection.as_ref().and_then(|c| c.revoked_by.clone()),
-        last_webhook_at: connection.as_ref().and_then(|c| c.last_webhook_at),
-        notice,
-        customers: state.db.customer_count(merchant).await?,
-        webhook_url: webhook_url(state),
-        demo_customers,
-        sync: state.payments.sync_view(connection.as_ref()).await?,
-    })
+    crate::http::connect::view(&ctx.state, &merchant, notice).await
 }
 
 /// Returns the gateway's authorize URL (a plain form post is redirected there).
 #[server(prefix = "/fn", endpoint = "start_connect")]
 pub async fn start_connect(csrf_token: String) -> Result<String, AppError> {
-    let _ = csrf_token;
-    let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.merchant_id().await?;
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
+    let merchant = ctx.merchant().await?;
     let url = crate::http::connect::begin(&ctx.state, &ctx.session, &merchant, ctx.now()).await?;
-    super::ssr::redirect_plain_form_post(&url);
-    Ok(url)
+    Ok(super::ssr::go(&url))
 }
 
 #[server(prefix = "/fn", endpoint = "revoke_connection")]
 pub async fn revoke_connection(csrf_token: String) -> Result<String, AppError> {
-    let _ = csrf_token;
-    let ctx = super::ssr::ctx().await?;
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
     ctx.state.payments.disconnect(&merchant, ctx.now()).await?;
-    let to = "/dashboard/connect".to_string();
-    super::ssr::redirect_plain_form_post(&to);
-    Ok(to)
+    Ok(super::ssr::go(TAB))
 }
 
 /// `subgate doctor` for the merchant: the platform's webhook endpoint and their own account's
@@ -98,16 +36,11 @@ pub async fn revoke_connection(csrf_token: String) -> Result<String, AppError> {
 pub async fn stripe_doctor() -> Result<Vec<DoctorCheck>, AppError> {
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
-    let account = ctx
-        .state
-        .payments
-        .active_connection(&merchant)
-        .await?
-        .account_id;
+    let webhook_url = ctx.state.config.stripe_webhook_url();
     let checks = ctx
         .state
         .payments
-        .doctor(&webhook_url(&ctx.state), Some(vec![account]))
+        .doctor_for(&merchant, &webhook_url)
         .await?;
     Ok(checks.into_iter().map(doctor_check).collect())
 }
@@ -116,31 +49,17 @@ pub async fn stripe_doctor() -> Result<Vec<DoctorCheck>, AppError> {
 /// to go next (the tab, checked again).
 #[server(prefix = "/fn", endpoint = "create_portal_configuration")]
 pub async fn create_portal_configuration(csrf_token: String) -> Result<String, AppError> {
-    let _ = csrf_token;
-    let ctx = super::ssr::ctx().await?;
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    let account_id = ctx
-        .state
+    ctx.state
         .payments
-        .active_connection(&merchant)
-        .await?
-        .account_id;
-    let fix = crate::payments::doctor::Fix::CreatePortalConfiguration { account_id };
-    let done = ctx
-        .state
-        .payments
-        .apply_fix(&fix, &webhook_url(&ctx.state))
+        .create_portal_configuration(&merchant)
         .await?;
-    tracing::info!(merchant = %merchant, "{done}");
-    let to = "/dashboard/connect".to_string();
-    super::ssr::redirect_plain_form_post(&to);
-    Ok(to)
+    Ok(super::ssr::go(TAB))
 }
 
 #[cfg(feature = "ssr")]
-fn webhook_url(state: &crate::state::AppState) -> String {
-    format!("{}/webhooks/stripe", state.config.public_origin())
-}
+const TAB: &str = "/dashboard/connect";
 
 #[cfg(feature = "ssr")]
 fn doctor_check(c: crate::payments::doctor::Check) -> DoctorCheck {

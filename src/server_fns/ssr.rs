@@ -34,25 +34,59 @@ pub async fn ctx() -> Result<Ctx, AppError> {
     })
 }
 
+/// The context of a state-changing call. Its `csrf_token` argument is there for the CSRF layer
+/// (`crate::http::middleware::csrf`), which checked it before the function ran; a function
+/// that forgets the argument fails closed.
+pub async fn form_ctx(csrf_token: String) -> Result<Ctx, AppError> {
+    let _ = csrf_token;
+    ctx().await
+}
+
 impl Ctx {
     pub fn now(&self) -> i64 {
         self.state.clock.now()
     }
 
-    /// The logged-in merchant; every tab's data is scoped by it.
+    /// The logged-in merchant's id; every tab's data is scoped by it.
     pub async fn merchant_id(&self) -> Result<String, AppError> {
         crate::http::middleware::auth_session::merchant_id(&self.session)
             .await?
             .ok_or(AppError::Unauthenticated)
     }
+
+    /// The logged-in merchant's account.
+    pub async fn merchant(&self) -> Result<crate::accounts::Merchant, AppError> {
+        let id = self.merchant_id().await?;
+        self.state
+            .accounts
+            .merchant(&id)
+            .await?
+            .ok_or(AppError::Unauthenticated)
+    }
+
+    /// The subscriber portal's session cookie, if the browser sent one.
+    pub fn portal_cookie(&self) -> Option<String> {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|p| crate::http::sso::portal_cookie(&self.state, &p.headers))
+    }
 }
 
-/// A plain HTML form post (no JavaScript yet) follows an HTTP redirect; the hydrated page
-/// does a full navigation itself, so the new page renders with the new session's CSRF token.
-pub fn redirect_plain_form_post(to: &str) {
+/// Answers where the page goes next: a plain HTML form post (no JavaScript yet) follows an HTTP
+/// redirect there; the hydrated page does a full navigation itself, so the new page renders with
+/// the new session's CSRF token.
+pub fn go(to: &str) -> String {
     let accepts_html = use_context::<axum::http::request::Parts>()
         .is_some_and(|p| crate::http::wire::wants_html(&p.headers));
     if accepts_html {
         leptos_axum::redirect(to);
+    }
+    to.to_string()
+}
+
+/// Adds `Set-Cookie: cookie` to the response.
+pub fn set_cookie(cookie: String) {
+    let response = use_context::<leptos_axum::ResponseOptions>();
+    if let (Some(response), Ok(value)) = (response, cookie.parse()) {
+        response.append_header(axum::http::header::SET_COOKIE, value);
     }
 }

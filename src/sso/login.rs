@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use super::*;
 use crate::crypto::keyed_hash;
+use crate::db::sso::SsoSettingsRow;
 use crate::db::throttle::Limit;
 use crate::payments::customers::SubscriberId;
 
@@ -106,29 +107,17 @@ pub struct IssuedLink {
     pub expires_at: i64,
 }
 
-impl Sso {
-    /// Verifies a login call and issues a one-time link. The hash is checked before anything
-    /// about the subscriber is looked up, so the answers tell nothing to someone without the
-    /// secret; failures count against per-subscriber and per-store limits.
-    pub async fn login(
-        &self,
-        store: &str,
-        subscriber_id: &str,
-        request: &LoginRequest,
-        caller: &Caller,
-        now: i64,
-    ) -> Result<IssuedLink, LoginError> {
-        let settings = match StoreSlug::parse(store) {
-            Some(slug) => self.db.sso_settings_by_store(slug.as_str()).await?,
-            None => None,
-        }
-        .ok_or_else(|| LoginError::UnknownStore(store.chars().take(60).collect()))?;
-        let merchant = settings.merchant_id.as_str();
-        if !settings.enabled {
-            return Err(LoginError::Disabled);
-        }
-        let subscriber = SubscriberId::parse(subscriber_id)
-            .map_err(|e| LoginError::Validation(e.to_string()))?;
+/// A login call's body, read against its store's settings.
+struct Checked<'r> {
+    hash: [u8; 32],
+    /// The end user's address the link is bound to, when the merchant sent one.
+    bound_ip: Option<IpAddr>,
+    /// A signed login's timestamp and nonce.
+    signed: Option<(i64, &'r str)>,
+}
+
+impl<'r> Checked<'r> {
+    fn read(request: &'r LoginRequest, settings: &SsoSettingsRow) -> Result<Self, LoginError> {
         let hash = parse_customer_hash(&request.customer_hash)?;
         let bound_ip = match (&request.ip, settings.bind_ip) {
             (Some(raw), _) => Some(
@@ -157,8 +146,60 @@ impl Sso {
                 ))
             }
         };
+        Ok(Self {
+            hash,
+            bound_ip,
+            signed,
+        })
+    }
+
+    /// What the hash must be the HMAC of: the subscriber id, or the signed message.
+    fn message(&self, subscriber: &SubscriberId) -> String {
+        match self.signed {
+            Some((ts, nonce)) => signed_message(subscriber.as_str(), ts, nonce),
+            None => subscriber.as_str().to_string(),
+        }
+    }
+}
+
+impl LoginError {
+    /// How a refusal after the hash matched is written in the store's login log.
+    fn logged_as(&self) -> Option<&'static str> {
+        match self {
+            Self::StaleTimestamp(_) => Some(outcome::STALE_TIMESTAMP),
+            Self::NonceReused => Some(outcome::NONCE_REUSED),
+            Self::UnknownSubscriber(_) => Some(outcome::UNKNOWN_SUBSCRIBER),
+            _ => None,
+        }
+    }
+}
+
+impl Sso {
+    /// Verifies a login call and issues a one-time link. The hash is checked before anything
+    /// about the subscriber is looked up, so the answers tell nothing to someone without the
+    /// secret; failures count against per-subscriber and per-store limits.
+    pub async fn login(
+        &self,
+        store: &str,
+        subscriber_id: &str,
+        request: &LoginRequest,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<IssuedLink, LoginError> {
+        let settings = match StoreSlug::parse(store) {
+            Some(slug) => self.db.sso_settings_by_store(slug.as_str()).await?,
+            None => None,
+        }
+        .ok_or_else(|| LoginError::UnknownStore(store.chars().take(60).collect()))?;
+        let merchant = settings.merchant_id.as_str();
+        if !settings.enabled {
+            return Err(LoginError::Disabled);
+        }
+        let subscriber = SubscriberId::parse(subscriber_id)
+            .map_err(|e| LoginError::Validation(e.to_string()))?;
+        let checked = Checked::read(request, &settings)?;
         let log = |outcome: &'static str| {
-            let ip = bound_ip.unwrap_or(caller.ip).to_string();
+            let ip = checked.bound_ip.unwrap_or(caller.ip).to_string();
             let ua = caller.user_agent();
             let subscriber = subscriber.as_str();
             async move {
@@ -174,62 +215,101 @@ impl Sso {
 
         // the HMAC first: it is cheap and constant-time, and a correct hash is never refused
         // because others sent wrong ones for the same subscriber or store
-        let message = match signed {
-            Some((ts, nonce)) => signed_message(subscriber.as_str(), ts, nonce),
-            None => subscriber.as_str().to_string(),
-        };
-        let secrets = self.secrets(&settings, now)?;
-        let valid = secrets
+        let message = checked.message(&subscriber);
+        if !self.hash_matches(&settings, &message, &checked.hash, now)? {
+            return Err(self.failed(merchant, &subscriber, now, log).await);
+        }
+        let issued = async {
+            if let Some((ts, nonce)) = checked.signed {
+                self.not_replayed(merchant, ts, nonce, now).await?;
+            }
+            if self
+                .db
+                .customer(merchant, subscriber.as_str())
+                .await?
+                .is_none()
+            {
+                return Err(LoginError::UnknownSubscriber(
+                    subscriber.as_str().to_string(),
+                ));
+            }
+            self.issue_link(&settings, &subscriber, checked.bound_ip, now)
+                .await
+        }
+        .await;
+        match &issued {
+            Ok(_) => log(outcome::LINK_ISSUED).await,
+            Err(e) => {
+                if let Some(outcome) = e.logged_as() {
+                    log(outcome).await;
+                }
+            }
+        }
+        issued
+    }
+
+    /// Whether `hash` is the HMAC of `message` under the store's current or previous secret.
+    fn hash_matches(
+        &self,
+        settings: &SsoSettingsRow,
+        message: &str,
+        hash: &[u8; 32],
+        now: i64,
+    ) -> Result<bool, LoginError> {
+        let secrets = self.secrets(settings, now)?;
+        Ok(secrets
             .current
             .iter()
             .map(|(_, s)| s)
             .chain(secrets.previous.iter().map(|(_, s, _)| s))
             // both are checked whatever the first says, so timing does not tell which matched
-            .fold(false, |ok, secret| secret.verifies(&message, &hash) | ok);
-        if !valid {
-            return Err(self.failed(merchant, &subscriber, now, log).await);
+            .fold(false, |ok, secret| secret.verifies(message, hash) | ok))
+    }
+
+    /// A signed login's timestamp is near the server's clock and its nonce is new.
+    async fn not_replayed(
+        &self,
+        merchant: &str,
+        ts: i64,
+        nonce: &str,
+        now: i64,
+    ) -> Result<(), LoginError> {
+        let skew = (now - ts).abs();
+        if skew > TIMESTAMP_TOLERANCE_SECS {
+            return Err(LoginError::StaleTimestamp(skew));
         }
-        if let Some((ts, nonce)) = signed {
-            let skew = (now - ts).abs();
-            if skew > TIMESTAMP_TOLERANCE_SECS {
-                log(outcome::STALE_TIMESTAMP).await;
-                return Err(LoginError::StaleTimestamp(skew));
-            }
-            // kept past the tolerance window, after which the timestamp alone refuses a replay
-            let keep_until = ts + TIMESTAMP_TOLERANCE_SECS + 60;
-            if !self
-                .db
-                .insert_sso_nonce(merchant, nonce, keep_until)
-                .await?
-            {
-                log(outcome::NONCE_REUSED).await;
-                return Err(LoginError::NonceReused);
-            }
-        }
-        if self
+        // kept past the tolerance window, after which the timestamp alone refuses a replay
+        let keep_until = ts + TIMESTAMP_TOLERANCE_SECS + 60;
+        if !self
             .db
-            .customer(merchant, subscriber.as_str())
+            .insert_sso_nonce(merchant, nonce, keep_until)
             .await?
-            .is_none()
         {
-            log(outcome::UNKNOWN_SUBSCRIBER).await;
-            return Err(LoginError::UnknownSubscriber(
-                subscriber.as_str().to_string(),
-            ));
+            return Err(LoginError::NonceReused);
         }
+        Ok(())
+    }
+
+    /// A one-time link into the portal for `subscriber`, open for the store's link lifetime.
+    async fn issue_link(
+        &self,
+        settings: &SsoSettingsRow,
+        subscriber: &SubscriberId,
+        bound_ip: Option<IpAddr>,
+        now: i64,
+    ) -> Result<IssuedLink, LoginError> {
         let token = self.entropy.token(32);
         let expires_at = now + settings.link_ttl_secs;
         self.db
             .insert_sso_link(
                 &keyed_hash(&self.link_key, &token),
-                merchant,
+                &settings.merchant_id,
                 subscriber.as_str(),
                 bound_ip.map(|ip| ip.to_string()).as_deref(),
                 now,
                 expires_at,
             )
             .await?;
-        log(outcome::LINK_ISSUED).await;
         Ok(IssuedLink { token, expires_at })
     }
 

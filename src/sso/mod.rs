@@ -13,7 +13,8 @@ mod settings;
 pub use error::SsoError;
 pub use link::{LinkRefused, SubscriberSession};
 pub use login::{signed_message, Caller, IssuedLink, LoginError, LoginRequest};
-pub use secret::{ActiveSecrets, RevealedSecrets, SsoSecret, StoreSlug};
+pub use secret::{ActiveSecrets, HashFor, RevealedSecrets, SsoSecret, StoreSlug};
+pub use settings::{LinkTtl, OverlapHours, SsoOptions};
 
 use crate::crypto::{Sealer, SecretKey};
 use crate::db::Db;

@@ -5,6 +5,7 @@ use super::{Sso, SsoError, SECRET_PREFIX};
 use crate::crypto::{constant_time_eq, hmac_sha256};
 use crate::db::sso::SsoSettingsRow;
 use crate::entropy::Entropy;
+use crate::payments::customers::SubscriberId;
 
 /// A shared secret in the clear. Never printed; only the merchant's own SSO tab shows it.
 #[derive(Clone, PartialEq, Eq)]
@@ -97,6 +98,14 @@ pub struct RevealedSecrets {
     pub previous: Option<SsoSecret>,
 }
 
+/// A subscriber's `customer_hash` under the store's current secret.
+#[derive(Debug, Clone)]
+pub struct HashFor {
+    pub store: String,
+    pub subscriber_id: String,
+    pub customer_hash: String,
+}
+
 impl Sso {
     /// The store's secrets in the clear, for its merchant; single sign-on must be on.
     pub async fn reveal(&self, merchant_id: &str, now: i64) -> Result<RevealedSecrets, SsoError> {
@@ -110,6 +119,22 @@ impl Sso {
             current: secrets.current.map(|(_, s)| s).ok_or(SsoError::Off)?,
             previous: secrets.previous.map(|(_, s, _)| s),
             store: settings.store,
+        })
+    }
+
+    /// The `customer_hash` the store's current secret gives for `subscriber`: the SSO tab's
+    /// tester, so a merchant can compare it with what their own server computes.
+    pub async fn hash_for(
+        &self,
+        merchant_id: &str,
+        subscriber: &SubscriberId,
+        now: i64,
+    ) -> Result<HashFor, SsoError> {
+        let secrets = self.reveal(merchant_id, now).await?;
+        Ok(HashFor {
+            customer_hash: secrets.current.customer_hash(subscriber.as_str()),
+            subscriber_id: subscriber.as_str().to_string(),
+            store: secrets.store,
         })
     }
 

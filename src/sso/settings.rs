@@ -4,9 +4,81 @@
 use super::*;
 use crate::db::sso::{SsoLoginRow, SsoSettingsRow};
 
+/// How long a rotated-out secret keeps verifying: whole hours, 0 to [`MAX_OVERLAP_HOURS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverlapHours(i64);
+
+impl OverlapHours {
+    pub fn new(hours: i64) -> Result<Self, SsoError> {
+        if (0..=MAX_OVERLAP_HOURS).contains(&hours) {
+            Ok(Self(hours))
+        } else {
+            Err(Self::refused())
+        }
+    }
+
+    /// As typed on the SSO tab.
+    pub fn parse(raw: &str) -> Result<Self, SsoError> {
+        raw.trim()
+            .parse::<i64>()
+            .map_err(|_| Self::refused())
+            .and_then(Self::new)
+    }
+
+    fn refused() -> SsoError {
+        SsoError::Invalid(format!(
+            "Overlap: a whole number of hours, 0 to {MAX_OVERLAP_HOURS}."
+        ))
+    }
+}
+
+/// How long a one-time link stays open: whole seconds, [`MIN_LINK_TTL_SECS`] to
+/// [`MAX_LINK_TTL_SECS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkTtl(i64);
+
+impl LinkTtl {
+    /// As typed on the SSO tab.
+    pub fn parse(raw: &str) -> Result<Self, SsoError> {
+        raw.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|s| (MIN_LINK_TTL_SECS..=MAX_LINK_TTL_SECS).contains(s))
+            .map(Self)
+            .ok_or_else(|| {
+                SsoError::Invalid(format!(
+                    "Link lifetime: a whole number of seconds, {MIN_LINK_TTL_SECS} to {MAX_LINK_TTL_SECS}."
+                ))
+            })
+    }
+}
+
+/// The SSO tab's options form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SsoOptions {
+    pub link_ttl: LinkTtl,
+    /// The link opens only from the IP address the merchant's server asked for it from.
+    pub bind_ip: bool,
+    /// Classic hashes are refused: only signed, timestamped logins are accepted.
+    pub require_signed_timestamps: bool,
+}
+
 impl Sso {
     pub async fn settings(&self, merchant_id: &str) -> Result<Option<SsoSettingsRow>, SsoError> {
         Ok(self.db.sso_settings(merchant_id).await?)
+    }
+
+    /// What the SSO tab shows: the settings (none before the first enable) and the newest
+    /// `rows` entries of the login log.
+    pub async fn overview(
+        &self,
+        merchant_id: &str,
+        rows: i64,
+    ) -> Result<(Option<SsoSettingsRow>, Vec<SsoLoginRow>), SsoError> {
+        Ok((
+            self.settings(merchant_id).await?,
+            self.log(merchant_id, rows).await?,
+        ))
     }
 
     /// The current secret and, during an overlap window, the previous one.
@@ -61,14 +133,9 @@ impl Sso {
     pub async fn rotate(
         &self,
         merchant_id: &str,
-        overlap_hours: i64,
+        OverlapHours(overlap_hours): OverlapHours,
         now: i64,
     ) -> Result<SsoSettingsRow, SsoError> {
-        if !(0..=MAX_OVERLAP_HOURS).contains(&overlap_hours) {
-            return Err(SsoError::Invalid(format!(
-                "Overlap: 0 to {MAX_OVERLAP_HOURS} hours."
-            )));
-        }
         let settings = self
             .settings(merchant_id)
             .await?
@@ -98,23 +165,16 @@ impl Sso {
     pub async fn update_options(
         &self,
         merchant_id: &str,
-        link_ttl_secs: i64,
-        bind_ip: bool,
-        require_signed_timestamps: bool,
+        options: SsoOptions,
         now: i64,
     ) -> Result<(), SsoError> {
-        if !(MIN_LINK_TTL_SECS..=MAX_LINK_TTL_SECS).contains(&link_ttl_secs) {
-            return Err(SsoError::Invalid(format!(
-                "Link lifetime: {MIN_LINK_TTL_SECS} to {MAX_LINK_TTL_SECS} seconds."
-            )));
-        }
         if self
             .db
             .save_sso_options(
                 merchant_id,
-                link_ttl_secs,
-                bind_ip,
-                require_signed_timestamps,
+                options.link_ttl.0,
+                options.bind_ip,
+                options.require_signed_timestamps,
                 now,
             )
             .await?

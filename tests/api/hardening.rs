@@ -6,7 +6,7 @@
 use reqwest::header::{ACCEPT, CACHE_CONTROL, ORIGIN};
 use serde_json::{json, Value};
 use subgate::config::Environment;
-use subgate::oauth::clients::{self, ClientInput};
+use subgate::oauth::clients::ClientInput;
 
 use crate::support::oauth::{code_for, exchange, pkce_pair, token, REDIRECT};
 use crate::support::sso::{follow, link_for, portal_view, ready};
@@ -29,15 +29,12 @@ async fn authorized_public_client(app: &TestApp) -> (String, Value) {
         &api,
     )
     .expect("valid");
-    let (client, _) = clients::create(
-        &app.db,
-        &app.state.client_secrets,
-        &merchant_id,
-        input,
-        app.clock.now(),
-    )
-    .await
-    .expect("create");
+    let (client, _) = app
+        .state
+        .clients
+        .create(&merchant_id, input, app.clock.now())
+        .await
+        .expect("create");
     let (verifier, challenge) = pkce_pair();
     let code = code_for(app, &client.id, &challenge).await;
     let (status, body) = exchange(app, &client.id, &code, &verifier).await;

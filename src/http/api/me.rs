@@ -24,12 +24,16 @@ pub(crate) async fn me(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let merchant = crate::accounts::merchant(&state.db, &caller.merchant_id)
+    let merchant = state
+        .accounts
+        .merchant(&caller.merchant_id)
         .await
         .map_err(AppError::from)?
         .ok_or_else(AppError::not_found)?;
     let client = match &caller.client_id {
-        Some(id) => crate::oauth::clients::get(&state.db, &caller.merchant_id, id)
+        Some(id) => state
+            .clients
+            .get(&caller.merchant_id, id)
             .await
             .ok()
             .map(|c| json!({ "id": c.id, "name": c.name, "type": c.client_type })),

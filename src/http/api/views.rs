@@ -1,12 +1,13 @@
-//! The one mapping of stored rows to the views the edge sends: used by the API's handlers and
-//! by the server functions (the subscriber portal, the SSO tab), so each always shows the same
-//! fields.
+//! The one mapping of stored rows and domain answers to the views the edge sends: used by the
+//! API's handlers and by the server functions (the subscriber portal, the SSO tab), so each
+//! always shows the same fields.
 
 use crate::db::payments::{CustomerRow, SubscriptionRow};
 use crate::db::sso::{SsoLoginRow, SsoSettingsRow};
 use crate::dto::payments::{CustomerView, SubscriptionItemView, SubscriptionView};
-use crate::dto::sso::{SecretMeta, SsoLoginView, SsoView};
+use crate::dto::sso::{PortalView, RevealedSecrets, SecretMeta, SsoLoginView, SsoView};
 use crate::http::wire::path_segment;
+use crate::portal::PortalPage;
 
 pub fn customer_url(subscriber_id: &str) -> String {
     format!("/api/customers/{}", path_segment(subscriber_id))
@@ -101,5 +102,30 @@ pub fn sso_view(
                 outcome: l.outcome,
             })
             .collect(),
+    }
+}
+
+/// The subscriber portal's page.
+pub fn portal_view(page: PortalPage) -> PortalView {
+    let unavailable = page.unavailable.then(|| {
+        format!(
+            "{} cannot show your subscriptions right now. Please contact them.",
+            page.business_name
+        )
+    });
+    PortalView {
+        subscriptions: page.subscriptions.iter().map(subscription_view).collect(),
+        business_name: page.business_name,
+        subscriber_id: page.subscriber_id,
+        email: page.email,
+        unavailable,
+    }
+}
+
+/// The SSO tab's secrets in the clear, on the merchant's request.
+pub fn revealed_view(secrets: crate::sso::RevealedSecrets) -> RevealedSecrets {
+    RevealedSecrets {
+        current: secrets.current.expose().to_string(),
+        previous: secrets.previous.map(|p| p.expose().to_string()),
     }
 }

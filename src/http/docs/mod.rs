@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 
 pub mod bodies;
+pub mod catalog;
 pub mod openapi;
 
 pub const PATH: &str = "/api/docs";

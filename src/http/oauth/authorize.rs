@@ -97,7 +97,7 @@ async fn evaluate(
         .as_deref()
         .filter(|id| !id.is_empty() && id.len() <= 100)
     {
-        Some(id) => match clients::get(&state.db, &merchant_id, id).await {
+        Some(id) => match state.clients.get(&merchant_id, id).await {
             Ok(c) => Some(c),
             Err(clients::ClientError::NotFound) => None,
             Err(_) => {

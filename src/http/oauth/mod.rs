@@ -18,6 +18,19 @@ use serde_json::json;
 
 pub use token::RIVERTY_TOKEN_PATH;
 
+/// The server's OAuth URLs as the OAuth tab, its snippets and the PKCE playground show them.
+pub fn endpoints(config: &crate::config::Config) -> crate::dto::OAuthEndpoints {
+    let base = config.public_origin();
+    crate::dto::OAuthEndpoints {
+        authorize_url: format!("{base}/o/authorize/"),
+        token_url: format!("{base}/o/token/"),
+        api_audience: config.api_audience(),
+        api_audiences: config.api_audiences(),
+        playground_redirect_uri: format!("{base}/dashboard/oauth/playground"),
+        issuer: base,
+    }
+}
+
 /// Pages a logged-in merchant's browser uses: behind sessions and CSRF.
 pub fn browser_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(authorize::authorize, authorize::decide))

@@ -3,7 +3,7 @@
 //! the CORS answer for a browser client on its registered origin.
 
 use super::{error_response, no_store};
-use crate::oauth::clients::{self, Client};
+use crate::oauth::clients::Client;
 use crate::oauth::grants::authorization_code;
 use crate::oauth::grants::{client_credentials, refresh_token};
 use crate::oauth::OAuthError;
@@ -98,7 +98,7 @@ async fn authenticated_client(
     form: &HashMap<String, String>,
 ) -> Result<Client, OAuthError> {
     let (id, secret) = client_credentials_of(headers, form)?;
-    clients::authenticate(&state.db, &state.client_secrets, &id, secret.as_deref()).await
+    state.clients.authenticate(&id, secret.as_deref()).await
 }
 
 /// An answer to a client, readable by a page on an origin that client registered (CORS): only

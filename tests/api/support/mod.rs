@@ -443,20 +443,17 @@ impl TestApp {
 
     /// A bearer token of the logged-in merchant, from a new confidential client allowed `scope`.
     pub async fn bearer(&self, scope: &str) -> String {
-        use subgate::oauth::clients::{self, ClientInput};
+        use subgate::oauth::clients::ClientInput;
         let merchant_id = self.merchant_id().await;
         let api = self.state.config.api_audiences();
         let input = ClientInput::parse("Backend", "confidential", &[], scope, &[], &api)
             .expect("valid client");
-        let (client, secret) = clients::create(
-            &self.db,
-            &self.state.client_secrets,
-            &merchant_id,
-            input,
-            self.clock.now(),
-        )
-        .await
-        .expect("create client");
+        let (client, secret) = self
+            .state
+            .clients
+            .create(&merchant_id, input, self.clock.now())
+            .await
+            .expect("create client");
         let res = browser()
             .post(self.url("/o/token/"))
             .basic_auth(&client.id, secret.map(|s| s.0))

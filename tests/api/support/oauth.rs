@@ -5,7 +5,7 @@ use base64::Engine;
 use reqwest::header::{LOCATION, ORIGIN};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use subgate::oauth::clients::{self, ClientInput};
+use subgate::oauth::clients::ClientInput;
 
 use crate::support::{browser, Merchant, TestApp};
 
@@ -41,15 +41,12 @@ pub(crate) async fn setup(app: &TestApp) -> Setup {
     let now = app.clock.now();
     let public =
         ClientInput::parse("CLI", "public", &[REDIRECT.into()], "", &[], &api).expect("valid");
-    let (public, _) = clients::create(
-        &app.db,
-        &app.state.client_secrets,
-        &merchant_id,
-        public,
-        now,
-    )
-    .await
-    .expect("create");
+    let (public, _) = app
+        .state
+        .clients
+        .create(&merchant_id, public, now)
+        .await
+        .expect("create");
     let confidential = ClientInput::parse(
         "Backend",
         "confidential",
@@ -60,15 +57,12 @@ pub(crate) async fn setup(app: &TestApp) -> Setup {
         &api,
     )
     .expect("valid");
-    let (confidential, secret) = clients::create(
-        &app.db,
-        &app.state.client_secrets,
-        &merchant_id,
-        confidential,
-        now,
-    )
-    .await
-    .expect("create");
+    let (confidential, secret) = app
+        .state
+        .clients
+        .create(&merchant_id, confidential, now)
+        .await
+        .expect("create");
     Setup {
         merchant_id,
         public_id: public.id,
