@@ -74,6 +74,21 @@ pub struct ClientView {
     pub created_at: i64,
 }
 
+/// The OAuth tab's register and edit forms as the merchant typed them: `redirect_uris`,
+/// `audiences` and `allowed_origins` one per line, `scopes` space-separated, `access_token_ttl`
+/// in seconds (empty or absent: the default); the last two are absent from older forms and
+/// scripts. The server functions take it flattened, so the form posts each field by its name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientForm {
+    pub name: String,
+    pub client_type: String,
+    pub redirect_uris: String,
+    pub scopes: String,
+    pub audiences: String,
+    pub access_token_ttl: Option<String>,
+    pub allowed_origins: Option<String>,
+}
+
 /// A client just registered (or re-keyed): the secret appears here once and never again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IssuedClient {

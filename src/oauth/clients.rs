@@ -9,6 +9,7 @@ use super::OAuthError;
 use crate::crypto::{constant_time_eq, keyed_hash, SecretKey};
 use crate::db::oauth::ClientRow;
 use crate::db::Db;
+pub use crate::dto::ClientForm;
 use crate::entropy::Entropy;
 
 /// What managing OAuth clients can fail with, in the domain's words; the edge maps it to the
@@ -353,20 +354,6 @@ impl Client {
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r == uri)
     }
-}
-
-/// The register and edit forms as the merchant typed them: `redirect_uris`, `audiences` and
-/// `allowed_origins` one per line, `scopes` space-separated, `access_token_ttl` in seconds (empty
-/// or absent: the default); the last two are absent from older forms and scripts.
-#[derive(Debug, Clone, Default)]
-pub struct ClientForm {
-    pub name: String,
-    pub client_type: String,
-    pub redirect_uris: String,
-    pub scopes: String,
-    pub audiences: String,
-    pub access_token_ttl: Option<String>,
-    pub allowed_origins: Option<String>,
 }
 
 fn lines(raw: &str) -> Vec<String> {

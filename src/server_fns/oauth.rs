@@ -1,12 +1,8 @@
 //! The OAuth tab: register, list, edit, delete clients, and re-key confidential ones.
 
-// A server function takes its form's fields as flat arguments (the form posts them by name),
-// and the client stub `#[server]` generates for the browser does not keep an item's `allow`.
-#![allow(clippy::too_many_arguments)]
-
 use leptos::prelude::*;
 
-use crate::dto::{ClientView, IssuedClient, OAuthEndpoints};
+use crate::dto::{ClientForm, ClientView, IssuedClient, OAuthEndpoints};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -44,41 +40,24 @@ pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
     Ok(view(ctx.state.clients.get(&merchant, &client_id).await?))
 }
 
-/// `redirect_uris`, `audiences` and `allowed_origins` are one per line; `scopes` space-separated;
-/// `access_token_ttl` in seconds (empty: an hour).
+/// The form's fields are posted by name ([`ClientForm`], flattened).
 #[server(prefix = "/fn", endpoint = "create_client")]
 pub async fn create_client(
     csrf_token: String,
-    name: String,
-    client_type: String,
-    redirect_uris: String,
-    scopes: String,
-    audiences: String,
-    access_token_ttl: Option<String>,
-    allowed_origins: Option<String>,
+    #[server(flatten)] form: ClientForm,
 ) -> Result<IssuedClient, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    let input = ctx
-        .state
-        .clients
-        .parse(&crate::oauth::clients::ClientForm {
-            name,
-            client_type,
-            redirect_uris,
-            scopes,
-            audiences,
-            access_token_ttl,
-            allowed_origins,
-        })?;
+    let input = ctx.state.clients.parse(&form)?;
     let (client, secret) = ctx
         .state
         .clients
         .create(&merchant, input, ctx.now())
         .await?;
+    let secret = secret.map(|s| s.0);
     Ok(IssuedClient {
         client: view(client),
-        secret: secret.map(|s| s.0),
+        secret,
     })
 }
 
@@ -86,34 +65,16 @@ pub async fn create_client(
 pub async fn update_client(
     csrf_token: String,
     client_id: String,
-    name: String,
-    client_type: String,
-    redirect_uris: String,
-    scopes: String,
-    audiences: String,
-    access_token_ttl: Option<String>,
-    allowed_origins: Option<String>,
+    #[server(flatten)] form: ClientForm,
 ) -> Result<ClientView, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    let input = ctx
-        .state
-        .clients
-        .parse(&crate::oauth::clients::ClientForm {
-            name,
-            client_type,
-            redirect_uris,
-            scopes,
-            audiences,
-            access_token_ttl,
-            allowed_origins,
-        })?;
+    let input = ctx.state.clients.parse(&form)?;
     let client = ctx
         .state
         .clients
-        .update(&merchant, &client_id, input, ctx.now())
-        .await?;
-    Ok(view(client))
+        .update(&merchant, &client_id, input, ctx.now());
+    Ok(view(client.await?))
 }
 
 #[server(prefix = "/fn", endpoint = "delete_client")]
