@@ -51,6 +51,16 @@ test('connect Stripe, see the account, push a customer with curl, see its subscr
   await hydrated(page);
   await expect(page.locator('#customer-count')).toHaveText('1');
   await expect(page.locator('#last-webhook')).toHaveText(/never|UTC/);
+  // asked first: without the account id typed the browser does not send the form
+  const account = (await page.locator('#revoke-form label code').textContent())!;
+  expect(account).toMatch(/^acct_/);
+  await page.click('#revoke');
+  await page.fill('#revoke-confirm', 'acct_wrong');
+  await page.click('#revoke');
+  expect(await page.locator('#revoke-confirm').evaluate((e: HTMLInputElement) => e.validity.valid)).toBe(false);
+  await expect(page.locator('#connected-account')).toBeVisible();
+  await expect(page.locator('#account-id')).toHaveText(account);
+  await page.fill('#revoke-confirm', account);
   await page.click('#revoke');
   await expect(page.locator('#connection-state')).toHaveAttribute('data-state', 'revoked');
   await expect(page.locator('#connect-stripe')).toBeVisible();

@@ -76,6 +76,9 @@ test('a confidential client secret is shown once and never again', async ({ page
   expect(res.status()).toBe(200);
 
   await hydrated(page);
+  // asked first: the button is behind a disclosure that says what happens
+  await expect(page.locator('#regenerate-secret button')).toBeHidden();
+  await page.click('#regenerate-secret summary');
   await page.click('#regenerate-secret button');
   const fresh = (await page.locator('#client-secret').textContent())!;
   expect(fresh).toMatch(/^sgs_/);

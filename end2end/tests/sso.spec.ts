@@ -93,6 +93,16 @@ test('turn on SSO, copy the secret, log a subscriber into the portal, manage bil
   await expect(page.locator('#sso-log tbody tr').first()).toHaveAttribute('data-outcome', 'link_issued');
   await expect(page.locator('#sso-log tr[data-outcome="link_reused"]')).toHaveCount(1);
   await expect(page.locator('#sso-log tr[data-outcome="portal_opened"]')).toHaveCount(1);
+
+  // turning it off asks for the store's name first: a wrong one is not sent
+  await hydrated(page);
+  await page.fill('#disable-sso-confirm', `${store}-not`);
+  await page.click('#disable-sso');
+  expect(await page.locator('#disable-sso-confirm').evaluate((e: HTMLInputElement) => e.validity.valid)).toBe(false);
+  await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
+  await page.fill('#disable-sso-confirm', store);
+  await page.click('#disable-sso');
+  await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'off');
 });
 
 test('the portal works without JavaScript and a stranger is signed out', async ({ browser }) => {

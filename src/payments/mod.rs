@@ -105,6 +105,24 @@ impl Payments {
         Ok((account, forgotten))
     }
 
+    /// Revokes the connection once the merchant has typed its account id: every call that needs
+    /// the gateway stops at once, so a stray click must not do it.
+    pub async fn disconnect_confirmed(
+        &self,
+        merchant_id: &str,
+        typed: Option<&str>,
+        now: i64,
+    ) -> Result<(), PaymentsError> {
+        let connection = self.active_connection(merchant_id).await?;
+        if typed.map(str::trim) != Some(connection.account_id.as_str()) {
+            return Err(PaymentsError::invalid(format!(
+                "To revoke access, type the account id {} exactly.",
+                connection.account_id
+            )));
+        }
+        self.disconnect(merchant_id, now).await
+    }
+
     /// Revokes subgate's access at the gateway, then marks the connection revoked.
     pub async fn disconnect(&self, merchant_id: &str, now: i64) -> Result<(), PaymentsError> {
         let connection = self.active_connection(merchant_id).await?;

@@ -22,11 +22,18 @@ pub async fn start_connect(csrf_token: String) -> Result<String, AppError> {
     Ok(super::ssr::go(&url))
 }
 
+/// `confirm`: the connected account's id, as the merchant typed it.
 #[server(prefix = "/fn", endpoint = "revoke_connection")]
-pub async fn revoke_connection(csrf_token: String) -> Result<String, AppError> {
+pub async fn revoke_connection(
+    csrf_token: String,
+    confirm: Option<String>,
+) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    ctx.state.payments.disconnect(&merchant, ctx.now()).await?;
+    let payments = &ctx.state.payments;
+    payments
+        .disconnect_confirmed(&merchant, confirm.as_deref(), ctx.now())
+        .await?;
     Ok(super::ssr::go(TAB))
 }
 

@@ -38,11 +38,14 @@ pub async fn enable_sso(csrf_token: String) -> Result<String, AppError> {
     Ok(super::ssr::go(TAB))
 }
 
+/// `confirm`: the store's name, as the merchant typed it.
 #[server(prefix = "/fn", endpoint = "disable_sso")]
-pub async fn disable_sso(csrf_token: String) -> Result<String, AppError> {
+pub async fn disable_sso(csrf_token: String, confirm: Option<String>) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    ctx.state.sso.disable(&merchant, ctx.now()).await?;
+    let sso = &ctx.state.sso;
+    sso.disable_confirmed(&merchant, confirm.as_deref(), ctx.now())
+        .await?;
     Ok(super::ssr::go(TAB))
 }
 

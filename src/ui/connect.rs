@@ -88,15 +88,25 @@ fn Status(
                 {connect_button("Connect with Stripe again")}
             }.into_any()
         }
-        ConnectionState::Connected => view! {
-            <ConnectedAccount view=view.clone()/>
-            <Doctor/>
-            <ActionForm action=revoke attr:id="revoke-form" attr:class="mt-6">
-                <CsrfField/>
-                <button type="submit" id="revoke" class="rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
-                        disabled=move || revoke.pending().get()>"Revoke access"</button>
-            </ActionForm>
-        }.into_any(),
+        ConnectionState::Connected => {
+            // asked first: the browser checks the typed id before sending, the server again
+            let account = view.account_id.clone().unwrap_or_default();
+            view! {
+                <ConnectedAccount view=view.clone()/>
+                <Doctor/>
+                <ActionForm action=revoke attr:id="revoke-form" attr:class="mt-6 rounded-md border border-red-200 p-3">
+                    <CsrfField/>
+                    <h3 class="font-semibold text-red-800">"Revoke access"</h3>
+                    <p class="text-xs text-slate-500">"Every API call that needs Stripe answers 409 at once and subscribers cannot open the billing portal, until you connect again."</p>
+                    <label for="revoke-confirm" class="mt-2 block text-sm">"Type the account id " <code>{account.clone()}</code> " to confirm"</label>
+                    <input id="revoke-confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"
+                           required pattern=account.clone() title=format!("The account id: {account}")
+                           class="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"/>
+                    <button type="submit" id="revoke" class="mt-2 rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
+                            disabled=move || revoke.pending().get()>"Revoke access"</button>
+                </ActionForm>
+            }.into_any()
+        }
     };
     view! { {simulated} {notice} {body} }
 }

@@ -181,11 +181,16 @@ pub fn ClientPage() -> impl IntoView {
                     let regenerate_view = confidential.then(|| {
                         let client_id = client_id.clone();
                         view! {
-                            <ActionForm action=regenerate attr:class="mt-6" attr:id="regenerate-secret">
-                                <CsrfField/>
-                                <input type="hidden" name="client_id" value=client_id.clone()/>
-                                <button type="submit" class="rounded-md border border-amber-400 px-3 py-1 text-sm">"Regenerate secret"</button>
-                            </ActionForm>
+                            // asked first: the old secret stops working the moment this is sent
+                            <details id="regenerate-secret" class="mt-6">
+                                <summary class="cursor-pointer text-sm font-medium text-amber-800">"Regenerate secret…"</summary>
+                                <ActionForm action=regenerate attr:class="mt-2 rounded-md border border-amber-300 p-3">
+                                    <p class="text-xs text-slate-600">"The current secret stops working at once: every server that uses it needs the new one."</p>
+                                    <CsrfField/>
+                                    <input type="hidden" name="client_id" value=client_id.clone()/>
+                                    <button type="submit" class="mt-2 rounded-md border border-amber-400 px-3 py-1 text-sm">"Regenerate now"</button>
+                                </ActionForm>
+                            </details>
                             {move || regenerate.value().get().and_then(Result::ok).map(|s| view! { <SecretOnce secret=s/> })}
                         }
                     });
@@ -211,11 +216,15 @@ pub fn ClientPage() -> impl IntoView {
                                     <button type="submit" class=BUTTON>"Save"</button>
                                 </ActionForm>
                                 {regenerate_view}
-                                <ActionForm action=delete attr:class="mt-6" attr:id="delete-client">
-                                    <CsrfField/>
-                                    <input type="hidden" name="client_id" value=id_delete.clone()/>
-                                    <button type="submit" class="rounded-md border border-red-400 px-3 py-1 text-sm text-red-700">"Delete client"</button>
-                                </ActionForm>
+                                <details id="delete-client" class="mt-6">
+                                    <summary class="cursor-pointer text-sm font-medium text-red-700">"Delete client…"</summary>
+                                    <ActionForm action=delete attr:class="mt-2 rounded-md border border-red-200 p-3">
+                                        <p class="text-xs text-slate-600">"Its tokens stop working and apps using it can no longer sign in. This cannot be undone."</p>
+                                        <CsrfField/>
+                                        <input type="hidden" name="client_id" value=id_delete.clone()/>
+                                        <button type="submit" class="mt-2 rounded-md border border-red-400 px-3 py-1 text-sm text-red-700">"Delete for good"</button>
+                                    </ActionForm>
+                                </details>
                                 <FormError error=deleted/>
                             </div>
                             <div>

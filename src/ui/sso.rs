@@ -67,7 +67,7 @@ fn SsoBody(view: SsoView) -> impl IntoView {
         <HashTester/>
         <Snippets endpoint=endpoint/>
         <Settings view=view.clone()/>
-        <TurnOff/>
+        <TurnOff store=view.store.clone().unwrap_or_default()/>
         <LoginLog logins=view.logins/>
     }
     .into_any()
@@ -319,16 +319,21 @@ fn Settings(view: SsoView) -> impl IntoView {
     }
 }
 
+/// Asks for the store's name first (the browser checks it before sending, the server again).
 #[component]
-fn TurnOff() -> impl IntoView {
+fn TurnOff(store: String) -> impl IntoView {
     let disable = ServerAction::<DisableSso>::new();
     let error = follow_success(disable.value());
     view! {
-        <ActionForm action=disable attr:id="disable-sso-form" attr:class="mt-8">
+        <ActionForm action=disable attr:id="disable-sso-form" attr:class="mt-8 rounded-md border border-red-200 p-3">
             <CsrfField/>
-            <button type="submit" id="disable-sso" class="rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
+            <h3 class="font-semibold text-red-800">"Turn off single sign-on"</h3>
+            <p class="text-xs text-slate-500">"Logins stop at once, open portal sessions end and the secret is destroyed; turning it on again creates a new one."</p>
+            <label for="disable-sso-confirm" class="mt-2 block text-sm">"Type the store name " <code>{store.clone()}</code> " to confirm"</label>
+            <input id="disable-sso-confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"
+                   required pattern=store.clone() title=format!("The store name: {store}") class=INPUT/>
+            <button type="submit" id="disable-sso" class="mt-2 rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
                     disabled=move || disable.pending().get()>"Turn off single sign-on"</button>
-            <span class="ml-2 text-xs text-slate-500">"Logins stop at once and the secret is destroyed; turning it on again creates a new one."</span>
         </ActionForm>
         <FormError error=error/>
     }

@@ -167,7 +167,8 @@ async fn turning_sso_off_ends_open_portal_sessions_at_once() {
     let r = ready(&app).await;
     let (_, subscriber) = follow(&app, &link_for(&app, &r, "42").await).await;
     assert_eq!(portal_view(&subscriber).await["subscriber_id"], "42");
-    assert_eq!(app.call_fn("disable_sso", &[]).await.status().as_u16(), 200);
+    let off = app.call_fn("disable_sso", &[("confirm", &r.store)]).await;
+    assert_eq!(off.status().as_u16(), 200);
     assert_eq!(portal_view(&subscriber).await, Value::Null, "signed out");
     let (status, _) = error_of(subscriber.call_fn("open_billing", &[]).await).await;
     assert_eq!(status, 403, "no billing portal either");

@@ -6,6 +6,7 @@ mod abuse_limits;
 mod auth;
 mod cli;
 mod cluster;
+mod confirmations;
 mod entropy;
 mod explorer;
 mod faults;

@@ -222,7 +222,9 @@ async fn revoking_from_the_tab_deauthorizes_at_stripe_and_the_api_answers_409() 
         201
     );
 
-    let res = app.call_fn("revoke_connection", &[]).await;
+    let res = app
+        .call_fn("revoke_connection", &[("confirm", &s.account)])
+        .await;
     assert_eq!(res.status().as_u16(), 200);
     let deauth: Vec<_> = app
         .stripe

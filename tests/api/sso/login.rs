@@ -110,7 +110,8 @@ async fn every_bad_call_gets_a_clear_json_error_never_a_500() {
     assert_eq!(res.status().as_u16(), 405);
 
     // turned off: refused at once
-    assert_eq!(app.call_fn("disable_sso", &[]).await.status().as_u16(), 200);
+    let off = app.call_fn("disable_sso", &[("confirm", &r.store)]).await;
+    assert_eq!(off.status().as_u16(), 200);
     let (status, body) = login(&app, &r.store, "42", json!({ "customer_hash": good })).await;
     assert_eq!(
         (status, body["error"].as_str()),

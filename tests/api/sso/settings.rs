@@ -132,7 +132,7 @@ async fn turning_sso_off_refuses_links_already_issued() {
     let app = spawn_app().await;
     let r = ready(&app).await;
     let url = link_for(&app, &r, "42").await;
-    app.call_fn("disable_sso", &[]).await;
+    app.call_fn("disable_sso", &[("confirm", &r.store)]).await;
     let res = browser()
         .get(&url)
         .header("accept", "text/html")
