@@ -47,7 +47,7 @@ test('sign up, browse the tabs, log out, fail a login, log in again', async ({ p
 
   for (const tab of ['Connect', 'SSO', 'API', 'OAuth']) {
     await page.getByRole('link', { name: tab, exact: true }).click();
-    await expect(page.locator(`section[data-tab="${tab}"] h2`)).toHaveText(tab);
+    await expect(page.locator(`section[data-tab="${tab}"] h1`)).toHaveText(tab);
   }
 
   await page.click('#logout');

@@ -28,10 +28,10 @@ where
 fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title/>
-        <div class="mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow">
+        <main class="mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow">
             <h1 class="mb-6 text-2xl font-bold text-slate-900">{title}</h1>
             {children()}
-        </div>
+        </main>
     }
 }
 

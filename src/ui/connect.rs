@@ -21,7 +21,7 @@ pub fn ConnectTab() -> impl IntoView {
     view! {
         <Title text="Connect · subgate"/>
         <section data-tab="Connect" class="max-w-3xl">
-            <h2 class="text-xl font-semibold">"Connect"</h2>
+            <h1 class="text-xl font-semibold">"Connect"</h1>
             <p class="mt-1 text-sm text-slate-600">
                 "Authorize subgate on your Stripe account with Stripe Connect. subgate then reads your customers' subscriptions and opens customer-portal sessions on your account, with the platform key and your account id: it never stores a Stripe key of yours."
             </p>

@@ -45,7 +45,7 @@ pub fn ApiTab() -> impl IntoView {
         <Title text="API · subgate"/>
         <section data-tab="API">
             <div class="flex flex-wrap items-baseline justify-between gap-2">
-                <h2 class="text-xl font-semibold">"API"</h2>
+                <h1 class="text-xl font-semibold">"API"</h1>
                 <p class="text-sm">
                     <a href="/api/docs" id="redoc-link" target="_blank" rel="noopener" class="text-indigo-600 underline">"Reference (ReDoc)"</a>
                     " · "
@@ -436,13 +436,13 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
                     <h4 class="font-semibold">"Copy as curl"</h4>
                     <CopyButton text=curl id="copy-curl" label="Copy"/>
                 </div>
-                <pre id="curl" class="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{move || curl.get()}</pre>
+                <pre tabindex="0" id="curl" class="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{move || curl.get()}</pre>
                 {if confidential.is_empty() {
                     view! { <p class="mt-2 text-sm text-slate-600">"Register a confidential client on the OAuth tab to fill in a real token."</p> }.into_any()
                 } else {
                     view! {
                         <div class="mt-2 flex flex-wrap items-center gap-2 text-sm">
-                            <select id="token-client" class="rounded-md border border-slate-300 px-2 py-1"
+                            <select id="token-client" aria-label="Confidential client that gets the token" class="rounded-md border border-slate-300 px-2 py-1"
                                     on:change=move |ev| chosen_confidential.set(event_target_value(&ev))>
                                 {confidential.iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                             </select>
@@ -464,7 +464,7 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
                     view! {
                         <p class="mt-1 text-sm text-slate-600">"Runs authorization code + PKCE in this browser with one of your public clients, then sends these requests with the bearer token it gets."</p>
                         <div class="mt-2 flex flex-wrap items-center gap-2 text-sm">
-                            <select id="pkce-client" class="rounded-md border border-slate-300 px-2 py-1"
+                            <select id="pkce-client" aria-label="Public client to run PKCE with" class="rounded-md border border-slate-300 px-2 py-1"
                                     on:change=move |ev| chosen_public.set(event_target_value(&ev))>
                                 {public.iter().map(|c| view! { <option value=c.id.clone()>{c.name.clone()}</option> }).collect_view()}
                             </select>
@@ -536,7 +536,7 @@ fn ResponsePanel(answer: RwSignal<Option<Answer>>) -> impl IntoView {
                             {a.headers.iter().map(|(k, v)| view! { <dt class="text-slate-500">{k.clone()}</dt><dd class="break-all">{v.clone()}</dd> }).collect_view()}
                         </dl>
                     </details>
-                    <pre id="response-body" class="mt-2 overflow-x-auto rounded-md bg-slate-50 p-3 text-xs">{
+                    <pre tabindex="0" id="response-body" class="mt-2 overflow-x-auto rounded-md bg-slate-50 p-3 text-xs">{
                         match parsed {
                             Some(v) => highlight(&v).into_any(),
                             None => a.body.clone().into_any(),

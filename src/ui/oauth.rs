@@ -101,7 +101,7 @@ pub fn OAuthTab() -> impl IntoView {
         <Title text="OAuth · subgate"/>
         <section data-tab="OAuth" class="grid gap-8 lg:grid-cols-2">
             <div>
-                <h2 class="text-xl font-semibold">"OAuth"</h2>
+                <h1 class="text-xl font-semibold">"OAuth"</h1>
                 <p class="mt-1 text-sm text-slate-600">"API clients of your backend. Public clients use authorization code + PKCE; confidential clients also get a secret for client credentials."</p>
                 <h3 class="mt-6 font-semibold">"Your clients"</h3>
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
@@ -202,7 +202,7 @@ pub fn ClientPage() -> impl IntoView {
                     let (for_fields, for_snippets) = (client.clone(), client.clone());
                     let (id_edit, id_delete) = (client_id.clone(), client_id.clone());
                     view! {
-                        <h2 class="mt-2 text-xl font-semibold" id="client-title">{name}</h2>
+                        <h1 class="mt-2 text-xl font-semibold" id="client-title">{name}</h1>
                         <p class="text-sm">"Client id " <code id="client-id">{client_id.clone()}</code>
                            " · " <span id="client-type-label">{kind}</span></p>
                         <div class="mt-6 grid gap-8 lg:grid-cols-2">
@@ -285,12 +285,12 @@ fn Snippets(client: ClientView, endpoints: OAuthEndpoints) -> impl IntoView {
         <h3 class="font-semibold">"Snippets"</h3>
         {(client.client_type == "confidential").then(|| view! {
             <p class="mt-2 text-sm">"Client credentials (curl):"</p>
-            <pre id="snippet-curl" class=pre>{curl}</pre>
+            <pre tabindex="0" id="snippet-curl" class=pre>{curl}</pre>
         })}
         <p class="mt-2 text-sm">"Authorization code + PKCE in Python (Flask):"</p>
-        <pre id="snippet-python" class=pre>{python}</pre>
+        <pre tabindex="0" id="snippet-python" class=pre>{python}</pre>
         <p class="mt-2 text-sm">"Authorization code + PKCE in JavaScript:"</p>
-        <pre id="snippet-js" class=pre>{js}</pre>
+        <pre tabindex="0" id="snippet-js" class=pre>{js}</pre>
     }
 }
 
@@ -345,11 +345,11 @@ pub fn PlaygroundPage() -> impl IntoView {
         <Title text="PKCE playground · subgate"/>
         <section data-tab="OAuth">
             <A href="/dashboard/oauth" attr:class="text-sm text-indigo-600 underline">"← All clients"</A>
-            <h2 class="mt-2 text-xl font-semibold">"PKCE playground"</h2>
+            <h1 class="mt-2 text-xl font-semibold">"PKCE playground"</h1>
             <ol id="playground-steps" class="mt-4 space-y-4">
                 {move || steps.get().into_iter().map(|(title, body)| view! {
                     <li data-step=title.clone()><h3 class="font-semibold">{title.clone()}</h3>
-                        <pre class="mt-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{body}</pre></li>
+                        <pre tabindex="0" class="mt-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{body}</pre></li>
                 }).collect_view()}
             </ol>
         </section>

@@ -16,7 +16,7 @@ pub fn PortalPage() -> impl IntoView {
     let view = Resource::new(|| (), |_| load_portal());
     view! {
         <Title text="Your subscriptions"/>
-        <div class="mx-auto mt-10 max-w-3xl px-4">
+        <main class="mx-auto mt-10 max-w-3xl px-4">
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match view.await {
@@ -31,7 +31,7 @@ pub fn PortalPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-        </div>
+        </main>
     }
 }
 

@@ -22,7 +22,7 @@ pub fn SsoTab() -> impl IntoView {
     view! {
         <Title text="SSO · subgate"/>
         <section data-tab="SSO" class="max-w-4xl">
-            <h2 class="text-xl font-semibold">"SSO"</h2>
+            <h1 class="text-xl font-semibold">"SSO"</h1>
             <p class="mt-1 text-sm text-slate-600">
                 "Single sign-on for your subscribers: your server signs a subscriber's id with a shared secret and gets a one-time link that opens a hosted portal with their subscriptions: no new password for them."
             </p>
@@ -165,7 +165,7 @@ fn HashTester() -> impl IntoView {
                 <div><span class="font-medium">"customer_hash: "</span>
                     <code id="tester-hash" class="break-all font-mono">{move || result.get().map(|r| r.customer_hash)}</code></div>
                 <div class="flex items-start gap-2">
-                    <pre id="tester-curl" class="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{move || curl.get()}</pre>
+                    <pre tabindex="0" id="tester-curl" class="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{move || curl.get()}</pre>
                     <CopyButton text=curl label="Copy curl" id="copy-tester-curl"/>
                 </div>
             </div>
@@ -282,7 +282,7 @@ fn Snippets(endpoint: String) -> impl IntoView {
                     <details class="rounded-md border border-slate-200" open=i == 0 data-lang=lang>
                         <summary class="cursor-pointer px-3 py-2 text-sm font-medium">{lang}</summary>
                         <div class="flex items-start gap-2 p-3">
-                            <pre class="flex-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{code}</pre>
+                            <pre tabindex="0" class="flex-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{code}</pre>
                             <CopyButton text=text/>
                         </div>
                     </details>

@@ -1,0 +1,58 @@
+// Accessibility, checked by a tool we did not write: axe-core (npm), injected into every page at
+// a desktop and a phone width, in light and dark colour schemes. No violation of impact serious
+// or critical may remain; the count of the others is printed.
+import { expect, test, Page } from '@playwright/test';
+import { confidentialClient, connectStripe, hydrated, signUp } from '../support/helpers';
+
+// axe is injected as a script tag: the pages' Content-Security-Policy (nonces only) would refuse it
+test.use({ bypassCSP: true });
+
+const AXE = require.resolve('axe-core/axe.min.js');
+
+type Violation = { id: string; impact: string | null; help: string; nodes: { target: string[] }[] };
+
+async function audit(page: Page, path: string): Promise<string[]> {
+  const failures: string[] = [];
+  for (const width of [1280, 390]) {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.emulateMedia({ colorScheme });
+      await page.goto(path);
+      if (!path.startsWith('/portal')) await hydrated(page);
+      await page.addScriptTag({ path: AXE });
+      const violations: Violation[] = await page.evaluate(async () => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
+        return result.violations;
+      });
+      const grave = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      const rest = violations.filter((v) => !grave.includes(v));
+      console.log(`axe ${path} ${width}px ${colorScheme}: ${grave.length} serious or critical, ` +
+        `${rest.length} others${rest.length ? ` (${rest.map((v) => `${v.id}×${v.nodes.length}`).join(', ')})` : ''}`);
+      for (const v of grave) {
+        failures.push(`${path} ${width}px ${colorScheme}: ${v.impact} ${v.id} (${v.help}) at ` +
+          v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('; '));
+      }
+    }
+  }
+  return failures;
+}
+
+test('every page passes axe-core with no serious or critical violation, at 1280 and 390 px, light and dark', async ({ page }) => {
+  test.setTimeout(180_000);
+  const failures: string[] = [];
+  for (const path of ['/login', '/signup', '/portal']) failures.push(...await audit(page, path));
+
+  await signUp(page);
+  await connectStripe(page);
+  const { clientId } = await confidentialClient(page);
+  await page.goto('/dashboard/sso');
+  await hydrated(page);
+  await page.click('#enable-sso');
+  await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
+  for (const path of ['/dashboard/oauth', `/dashboard/oauth/clients/${clientId}`, '/dashboard/oauth/playground',
+                      '/dashboard/connect', '/dashboard/sso', '/dashboard/api']) {
+    failures.push(...await audit(page, path));
+  }
+  expect(failures, failures.join('\n')).toEqual([]);
+});
