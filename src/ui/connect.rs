@@ -96,7 +96,7 @@ fn Status(
                 <Doctor/>
                 <ActionForm action=revoke attr:id="revoke-form" attr:class="mt-6 rounded-md border border-red-200 p-3">
                     <CsrfField/>
-                    <h3 class="font-semibold text-red-800">"Revoke access"</h3>
+                    <h2 class="font-semibold text-red-800">"Revoke access"</h2>
                     <p class="text-xs text-slate-500">"Every API call that needs Stripe answers 409 at once and subscribers cannot open the billing portal, until you connect again."</p>
                     <label for="revoke-confirm" class="mt-2 block text-sm">"Type the account id " <code>{account.clone()}</code> " to confirm"</label>
                     <input id="revoke-confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"
@@ -117,7 +117,7 @@ fn ConnectedAccount(view: ConnectionView) -> impl IntoView {
     let demo = (!view.demo_customers.is_empty()).then(|| {
         let first = view.demo_customers[0].id.clone();
         view! {
-            <h3 class="mt-8 font-semibold">"Demo customers in the simulated account"</h3>
+            <h2 class="mt-8 font-semibold">"Demo customers in the simulated account"</h2>
             <p class="text-sm text-slate-600">"Push one with the API (a bearer token from a confidential client of the OAuth tab), e.g. "
                 <code class="text-xs">{format!("{{\"subscriber_id\": \"42\", \"customer_id\": \"{first}\"}}")}</code> " to " <code>"POST /api/customers"</code> "."</p>
             <table id="demo-customers" class="mt-2 w-full text-left text-sm">
@@ -156,7 +156,7 @@ fn Doctor() -> impl IntoView {
     let fix_error = follow_success(fix.value());
     let checks = Resource::new(|| (), |_| stripe_doctor());
     view! {
-        <h3 class="mt-8 font-semibold">"Setup check"</h3>
+        <h2 class="mt-8 font-semibold">"Setup check"</h2>
         <p class="text-sm text-slate-600">"What subgate needs of Stripe, checked now (the operator runs the same with " <code>"subgate doctor"</code> ")."</p>
         <Suspense fallback=|| view! { <p>"Checking…"</p> }>
             {move || Suspend::new(async move {

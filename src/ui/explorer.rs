@@ -125,7 +125,7 @@ fn Explorer(catalog: ApiCatalog) -> impl IntoView {
                 c.operations.iter().filter(|o| o.tag == tag).cloned().collect()
             });
             view! {
-                <h3 class="mt-4 text-xs font-semibold uppercase tracking-wide text-slate-500">{tag.clone()}</h3>
+                <h2 class="mt-4 text-xs font-semibold uppercase tracking-wide text-slate-500">{tag.clone()}</h2>
                 <ul class="mt-1 space-y-1">
                     {ops.into_iter().map(|op| {
                         let (href, key) = (op_href(&op), op.key());
@@ -390,7 +390,7 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
 
     let header = view! {
         <nav id="breadcrumbs" aria-label="Breadcrumbs" class="text-sm text-slate-500">{breadcrumbs}</nav>
-        <h3 class="mt-2 text-lg font-semibold">{if o.summary.is_empty() { o.path.clone() } else { o.summary.clone() }}</h3>
+        <h2 class="mt-2 text-lg font-semibold">{if o.summary.is_empty() { o.path.clone() } else { o.summary.clone() }}</h2>
         <p class="mt-1 font-mono text-sm">
             <span class=format!("rounded px-1 {}", method_class(&o.method))>{o.method.clone()}</span>" "{o.path.clone()}
         </p>
@@ -433,7 +433,7 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
     let curl_section = view! {
             <section class="mt-6">
                 <div class="flex items-center gap-3">
-                    <h4 class="font-semibold">"Copy as curl"</h4>
+                    <h3 class="font-semibold">"Copy as curl"</h3>
                     <CopyButton text=curl id="copy-curl" label="Copy"/>
                 </div>
                 <pre tabindex="0" id="curl" class="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{move || curl.get()}</pre>
@@ -457,7 +457,7 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
     .into_any();
     let try_section = view! {
             <section class="mt-6 rounded-md border border-slate-200 p-4">
-                <h4 class="font-semibold">"Try it with my client"</h4>
+                <h3 class="font-semibold">"Try it with my client"</h3>
                 {if public.is_empty() {
                     view! { <p class="mt-1 text-sm text-slate-600">"Register a public client with the playground's redirect URI (" <code>{catalog.playground_redirect_uri.clone()}</code> ") to send requests with its token."</p> }.into_any()
                 } else {
@@ -525,7 +525,7 @@ fn ResponsePanel(answer: RwSignal<Option<Answer>>) -> impl IntoView {
             view! {
                 <section id="api-response" class="mt-6" data-status=a.status.to_string()>
                     <div class="flex items-center gap-3">
-                        <h4 class="font-semibold">"Response"</h4>
+                        <h3 class="font-semibold">"Response"</h3>
                         <span id="response-status" class=if ok { "rounded bg-emerald-100 px-2 font-mono text-sm text-emerald-800" } else { "rounded bg-amber-100 px-2 font-mono text-sm text-amber-900" }>
                             {format!("{} {}", a.status, a.status_text)}
                         </span>

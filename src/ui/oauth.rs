@@ -103,7 +103,7 @@ pub fn OAuthTab() -> impl IntoView {
             <div>
                 <h1 class="text-xl font-semibold">"OAuth"</h1>
                 <p class="mt-1 text-sm text-slate-600">"API clients of your backend. Public clients use authorization code + PKCE; confidential clients also get a secret for client credentials."</p>
-                <h3 class="mt-6 font-semibold">"Your clients"</h3>
+                <h2 class="mt-6 font-semibold">"Your clients"</h2>
                 <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match clients.await {
@@ -126,7 +126,7 @@ pub fn OAuthTab() -> impl IntoView {
                 </Suspense>
             </div>
             <div>
-                <h3 class="font-semibold">"Register a client"</h3>
+                <h2 class="font-semibold">"Register a client"</h2>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let playground = endpoints.await.map(|e| e.playground_redirect_uri).unwrap_or_default();
@@ -207,7 +207,7 @@ pub fn ClientPage() -> impl IntoView {
                            " · " <span id="client-type-label">{kind}</span></p>
                         <div class="mt-6 grid gap-8 lg:grid-cols-2">
                             <div>
-                                <h3 class="font-semibold">"Settings"</h3>
+                                <h2 class="font-semibold">"Settings"</h2>
                                 <ActionForm action=update attr:class="mt-2 space-y-3" attr:id="edit-client">
                                     <CsrfField/>
                                     <input type="hidden" name="client_id" value=id_edit.clone()/>
@@ -282,7 +282,7 @@ fn Snippets(client: ClientView, endpoints: OAuthEndpoints) -> impl IntoView {
     );
     let pre = "mt-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100";
     view! {
-        <h3 class="font-semibold">"Snippets"</h3>
+        <h2 class="font-semibold">"Snippets"</h2>
         {(client.client_type == "confidential").then(|| view! {
             <p class="mt-2 text-sm">"Client credentials (curl):"</p>
             <pre tabindex="0" id="snippet-curl" class=pre>{curl}</pre>
@@ -316,7 +316,7 @@ fn PlaygroundStart(client: ClientView, endpoints: OAuthEndpoints) -> impl IntoVi
         );
     };
     view! {
-        <h3 class="mt-6 font-semibold">"PKCE playground"</h3>
+        <h2 class="mt-6 font-semibold">"PKCE playground"</h2>
         {if registered {
             view! {
                 <p class="text-sm text-slate-600">"Runs authorization code + PKCE against this server from your browser and shows every step."</p>
@@ -348,7 +348,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             <h1 class="mt-2 text-xl font-semibold">"PKCE playground"</h1>
             <ol id="playground-steps" class="mt-4 space-y-4">
                 {move || steps.get().into_iter().map(|(title, body)| view! {
-                    <li data-step=title.clone()><h3 class="font-semibold">{title.clone()}</h3>
+                    <li data-step=title.clone()><h2 class="font-semibold">{title.clone()}</h2>
                         <pre tabindex="0" class="mt-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{body}</pre></li>
                 }).collect_view()}
             </ol>

@@ -87,7 +87,7 @@ fn Secrets(view: SsoView) -> impl IntoView {
     let current_meta = view.current.clone();
     let previous_meta = view.previous.clone();
     view! {
-        <h3 class="mt-8 font-semibold">"Shared secret"</h3>
+        <h2 class="mt-8 font-semibold">"Shared secret"</h2>
         <p class="text-sm text-slate-600">"Keep it on your server only. It is stored encrypted and shown only here."</p>
         <div id="sso-current-secret" class="mt-2 rounded-md border border-slate-200 p-3"
              data-generation=current_meta.as_ref().map(|m| m.generation.to_string())>
@@ -149,7 +149,7 @@ fn HashTester() -> impl IntoView {
     let error = Signal::derive(move || test.value().get().and_then(Result::err));
     let curl = Signal::derive(move || result.get().map(|r| r.curl).unwrap_or_default());
     view! {
-        <h3 class="mt-8 font-semibold">"Hash tester"</h3>
+        <h2 class="mt-8 font-semibold">"Hash tester"</h2>
         <p class="text-sm text-slate-600">"The customer_hash your server should send for a subscriber id, with the current secret."</p>
         <ActionForm action=test attr:id="hash-tester-form" attr:class="mt-2 flex flex-wrap items-end gap-3">
             <CsrfField/>
@@ -268,7 +268,7 @@ def subgate_login_url(subscriber_id):
 #[component]
 fn Snippets(endpoint: String) -> impl IntoView {
     view! {
-        <h3 class="mt-8 font-semibold">"Snippets"</h3>
+        <h2 class="mt-8 font-semibold">"Snippets"</h2>
         <p class="text-sm text-slate-600">
             "Each computes " <code>"customer_hash = hex(HMAC-SHA256(key = secret, message = subscriber id))"</code>
             " and calls your endpoint. With signed timestamps on, the message is "
@@ -297,7 +297,7 @@ fn Settings(view: SsoView) -> impl IntoView {
     let save = ServerAction::<SaveSsoSettings>::new();
     let error = follow_success(save.value());
     view! {
-        <h3 class="mt-8 font-semibold">"Settings"</h3>
+        <h2 class="mt-8 font-semibold">"Settings"</h2>
         <ActionForm action=save attr:id="sso-settings-form" attr:class="mt-2 space-y-3">
             <CsrfField/>
             <label class="block">
@@ -327,7 +327,7 @@ fn TurnOff(store: String) -> impl IntoView {
     view! {
         <ActionForm action=disable attr:id="disable-sso-form" attr:class="mt-8 rounded-md border border-red-200 p-3">
             <CsrfField/>
-            <h3 class="font-semibold text-red-800">"Turn off single sign-on"</h3>
+            <h2 class="font-semibold text-red-800">"Turn off single sign-on"</h2>
             <p class="text-xs text-slate-500">"Logins stop at once, open portal sessions end and the secret is destroyed; turning it on again creates a new one."</p>
             <label for="disable-sso-confirm" class="mt-2 block text-sm">"Type the store name " <code>{store.clone()}</code> " to confirm"</label>
             <input id="disable-sso-confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"
@@ -342,7 +342,7 @@ fn TurnOff(store: String) -> impl IntoView {
 #[component]
 fn LoginLog(logins: Vec<SsoLoginView>) -> impl IntoView {
     view! {
-        <h3 class="mt-8 font-semibold">"Recent logins"</h3>
+        <h2 class="mt-8 font-semibold">"Recent logins"</h2>
         {if logins.is_empty() {
             view! { <p id="sso-log-empty" class="text-sm text-slate-500">"No login calls yet."</p> }.into_any()
         } else {
