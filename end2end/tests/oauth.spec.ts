@@ -99,3 +99,21 @@ test('invalid client registrations are explained', async ({ page }) => {
   await expect(page.getByTestId('form-error')).toContainText('http is allowed only for localhost');
   await expect(page.locator('#no-clients')).toBeVisible();
 });
+
+test('the one-time client secret has a copy button, and a registered client empties the form', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await signUp(page);
+  await page.fill('#client-name-input', 'Backend');
+  await page.selectOption('#client-type', 'confidential');
+  await page.fill('#redirect-uris', '');
+  await page.click('#register-client button[type="submit"]');
+  const secret = (await page.locator('#client-secret').textContent())!;
+  expect(secret).toMatch(/^sgs_/);
+  await page.click('#copy-client-secret');
+  await expect(page.locator('#copy-client-secret')).toHaveText('Copied');
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+  // the form is back to its defaults: pressing Register again cannot make a twin by accident
+  await expect(page.locator('#client-name-input')).toHaveValue('');
+  await expect(page.locator('#client-type')).toHaveValue('public');
+  await expect(page.locator('#clients li')).toHaveCount(1);
+});

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::components::{CsrfField, FormError, BUTTON};
+use super::components::{CopyButton, CsrfField, FormError, BUTTON};
 use crate::dto::{ClientView, IssuedClient, OAuthEndpoints};
 use crate::server_fns::oauth::{
     get_client, list_clients, oauth_endpoints, CreateClient, DeleteClient, RegenerateSecret,
@@ -28,7 +28,10 @@ fn SecretOnce(secret: String) -> impl IntoView {
     view! {
         <div class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-4" id="secret-panel">
             <p class="font-semibold text-amber-900">"Client secret: copy it now, it will not be shown again."</p>
-            <code id="client-secret" class="mt-2 block break-all font-mono text-sm">{secret}</code>
+            <div class="mt-2 flex items-center gap-2">
+                <code id="client-secret" class="block break-all font-mono text-sm">{secret.clone()}</code>
+                <CopyButton text=secret id="copy-client-secret"/>
+            </div>
         </div>
     }
 }
@@ -97,6 +100,15 @@ pub fn OAuthTab() -> impl IntoView {
     let clients = Resource::new(move || create.version().get(), |_| list_clients());
     let endpoints = Resource::new(|| (), |_| oauth_endpoints());
     let issued = move || create.value().get().and_then(Result::ok);
+    // a registered client empties the form: pressing Register again must not make a twin
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <Title text="OAuth · subgate"/>
         <section data-tab="OAuth" class="grid gap-8 lg:grid-cols-2">
@@ -131,7 +143,7 @@ pub fn OAuthTab() -> impl IntoView {
                     {move || Suspend::new(async move {
                         let playground = endpoints.await.map(|e| e.playground_redirect_uri).unwrap_or_default();
                         view! {
-                            <ActionForm action=create attr:class="mt-2 space-y-3" attr:id="register-client">
+                            <ActionForm action=create node_ref=form attr:class="mt-2 space-y-3" attr:id="register-client">
                                 <CsrfField/>
                                 <ClientFields playground_uri=playground/>
                                 <FormError error=error_of(create.value())/>
