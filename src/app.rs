@@ -3,12 +3,12 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment, WildcardSegment};
 
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
 use crate::ui::connect::ConnectTab;
-use crate::ui::dashboard::DashboardLayout;
+use crate::ui::dashboard::{DashboardLayout, DashboardNotFound};
 use crate::ui::explorer::ApiTab;
 use crate::ui::home::{HomePage, NotFound};
 use crate::ui::oauth::{ClientPage, OAuthTab, PlaygroundPage};
@@ -101,6 +101,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("connect") view=ConnectTab/>
                     <Route path=StaticSegment("sso") view=SsoTab/>
                     <Route path=StaticSegment("api") view=ApiTab/>
+                    // any other dashboard address: a 404 inside the layout
+                    <Route path=WildcardSegment("rest") view=DashboardNotFound/>
                 </ParentRoute>
             </Routes>
         </Router>

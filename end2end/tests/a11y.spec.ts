@@ -51,7 +51,7 @@ test('every page passes axe-core with no serious or critical violation, at 1280 
   await page.click('#enable-sso');
   await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
   for (const path of ['/dashboard/oauth', `/dashboard/oauth/clients/${clientId}`, '/dashboard/oauth/playground',
-                      '/dashboard/connect', '/dashboard/sso', '/dashboard/api']) {
+                      '/dashboard/connect', '/dashboard/sso', '/dashboard/api', '/dashboard/no-such-page']) {
     failures.push(...await audit(page, path));
   }
   expect(failures, failures.join('\n')).toEqual([]);

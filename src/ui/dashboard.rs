@@ -47,3 +47,20 @@ pub fn DashboardLayout() -> impl IntoView {
         </div>
     }
 }
+
+/// A dashboard address that names no page: the layout stays (tabs, log out) and the answer is
+/// a real 404.
+#[component]
+pub fn DashboardNotFound() -> impl IntoView {
+    super::home::not_found_status();
+    view! {
+        <leptos_meta::Title text="Not found · subgate"/>
+        <section id="dashboard-not-found">
+            <h1 class="text-xl font-semibold">"Page not found"</h1>
+            <p class="mt-2 text-sm text-slate-600">
+                "There is no such page in your dashboard. "
+                <A href="/dashboard/oauth" attr:class="text-indigo-600 underline">"Go to your OAuth clients"</A>
+            </p>
+        </section>
+    }
+}

@@ -22,12 +22,17 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-#[component]
-pub fn NotFound() -> impl IntoView {
+/// Answers the page being rendered with 404 (on the server; the browser has no status to set).
+pub fn not_found_status() {
     #[cfg(feature = "ssr")]
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         res.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    not_found_status();
     view! {
         <Title text="Not found · subgate"/>
         <div class="mx-auto mt-16 max-w-md text-center">

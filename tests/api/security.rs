@@ -209,6 +209,24 @@ async fn unknown_pages_are_404() {
 }
 
 #[tokio::test]
+async fn an_unknown_dashboard_page_is_a_404_inside_the_dashboard() {
+    let app = spawn_app().await;
+    app.signed_up().await;
+    for path in ["/dashboard/no-such-tab", "/dashboard/oauth/nothing/here"] {
+        let res = app.get_page(path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        let html = res.text().await.expect("html");
+        assert!(html.contains("Page not found"), "{path}");
+        assert!(
+            html.contains(r#"aria-label="Dashboard""#) && html.contains(r#"id="logout""#),
+            "{path}: inside the dashboard's layout, with its tabs and log out"
+        );
+    }
+    // the real pages are unaffected
+    assert_eq!(app.get_page("/dashboard/oauth").await.status(), 200);
+}
+
+#[tokio::test]
 async fn health_checks_report_the_database() {
     let app = spawn_app().await;
     let live: serde_json::Value = app
