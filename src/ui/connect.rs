@@ -113,14 +113,14 @@ fn Status(
 
 #[component]
 fn ConnectedAccount(view: ConnectionView) -> impl IntoView {
-    let row = "grid grid-cols-3 gap-4 border-b py-2 text-sm";
+    let row = "grid grid-cols-3 gap-4 border-b py-2 text-sm break-words *:min-w-0";
     let demo = (!view.demo_customers.is_empty()).then(|| {
         let first = view.demo_customers[0].id.clone();
         view! {
             <h2 class="mt-8 font-semibold">"Demo customers in the simulated account"</h2>
             <p class="text-sm text-slate-600">"Push one with the API (a bearer token from a confidential client of the OAuth tab), e.g. "
-                <code class="text-xs">{format!("{{\"subscriber_id\": \"42\", \"customer_id\": \"{first}\"}}")}</code> " to " <code>"POST /api/customers"</code> "."</p>
-            <table id="demo-customers" class="mt-2 w-full text-left text-sm">
+                <code class="break-all text-xs">{format!("{{\"subscriber_id\": \"42\", \"customer_id\": \"{first}\"}}")}</code> " to " <code>"POST /api/customers"</code> "."</p>
+            <table id="demo-customers" class="mt-2 w-full break-all text-left text-sm">
                 <thead><tr><th>"Customer id"</th><th>"Name"</th><th>"Email"</th></tr></thead>
                 <tbody>
                     {view.demo_customers.iter().map(|c| view! {

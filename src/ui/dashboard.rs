@@ -11,18 +11,18 @@ pub fn DashboardLayout() -> impl IntoView {
     let merchant = Resource::new(|| (), |_| current_merchant());
     let logout = ServerAction::<Logout>::new();
     let logout_error = super::auth::follow_success(logout.value());
-    let tab = "rounded-t-md px-4 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:bg-white aria-[current=page]:text-indigo-700";
+    let tab = "shrink-0 rounded-t-md px-3 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:bg-white aria-[current=page]:text-indigo-700";
     view! {
         <div class="min-h-screen">
-            <header class="flex items-center justify-between bg-slate-900 px-6 py-3 text-white">
-                <div class="flex items-center gap-3">
+            <header class="flex flex-wrap items-center justify-between gap-2 bg-slate-900 px-4 py-3 text-white sm:px-6">
+                <div class="flex min-w-0 flex-wrap items-center gap-x-3">
                     <a href="/dashboard/oauth" class="font-bold">"subgate"</a>
                     <Suspense fallback=|| view! { <span class="text-slate-400">"…"</span> }>
                         {move || Suspend::new(async move {
                             match merchant.await {
                                 Ok(Some(m)) => view! {
                                     <span id="business-name" class="text-slate-200">{m.business_name}</span>
-                                    <span class="text-sm text-slate-400">{m.email}</span>
+                                    <span class="break-all text-sm text-slate-400">{m.email}</span>
                                 }.into_any(),
                                 _ => view! { <a href="/login" class="underline">"Log in"</a> }.into_any(),
                             }
@@ -35,13 +35,13 @@ pub fn DashboardLayout() -> impl IntoView {
                 </ActionForm>
             </header>
             <FormError error=logout_error/>
-            <nav class="flex gap-1 bg-slate-100 px-6 pt-3" aria-label="Dashboard">
+            <nav class="flex gap-1 overflow-x-auto bg-slate-100 px-4 pt-3 sm:px-6" aria-label="Dashboard">
                 <A href="/dashboard/oauth" attr:class=tab>"OAuth"</A>
                 <A href="/dashboard/connect" attr:class=tab>"Connect"</A>
                 <A href="/dashboard/sso" attr:class=tab>"SSO"</A>
                 <A href="/dashboard/api" attr:class=tab>"API"</A>
             </nav>
-            <main class="bg-white px-6 py-8">
+            <main class="bg-white px-4 py-8 sm:px-6">
                 <Outlet/>
             </main>
         </div>

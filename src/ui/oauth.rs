@@ -111,7 +111,7 @@ pub fn OAuthTab() -> impl IntoView {
     });
     view! {
         <Title text="OAuth · subgate"/>
-        <section data-tab="OAuth" class="grid gap-8 lg:grid-cols-2">
+        <section data-tab="OAuth" class="grid gap-8 *:min-w-0 lg:grid-cols-2">
             <div>
                 <h1 class="text-xl font-semibold">"OAuth"</h1>
                 <p class="mt-1 text-sm text-slate-600">"API clients of your backend. Public clients use authorization code + PKCE; confidential clients also get a secret for client credentials."</p>
@@ -217,7 +217,7 @@ pub fn ClientPage() -> impl IntoView {
                         <h1 class="mt-2 text-xl font-semibold" id="client-title">{name}</h1>
                         <p class="text-sm">"Client id " <code id="client-id">{client_id.clone()}</code>
                            " · " <span id="client-type-label">{kind}</span></p>
-                        <div class="mt-6 grid gap-8 lg:grid-cols-2">
+                        <div class="mt-6 grid gap-8 *:min-w-0 lg:grid-cols-2">
                             <div>
                                 <h2 class="font-semibold">"Settings"</h2>
                                 <ActionForm action=update attr:class="mt-2 space-y-3" attr:id="edit-client">
