@@ -1,4 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
+import { confidentialClient } from '../support/helpers';
 
 async function hydrated(page: Page) {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
@@ -52,11 +53,7 @@ test('register a public client and run the PKCE playground end to end', async ({
 
 test('a confidential client secret is shown once and never again', async ({ page }) => {
   await signUp(page);
-  await page.fill('#client-name-input', 'Backend');
-  await page.selectOption('#client-type', 'confidential');
-  await page.fill('#redirect-uris', '');
-  await page.click('#register-client button[type="submit"]');
-  const secret = (await page.locator('#client-secret').textContent())!;
+  const { secret } = await confidentialClient(page);
   expect(secret).toMatch(/^sgs_/);
   const clientId = (await page.locator('#new-client-id').textContent())!;
 
@@ -103,11 +100,7 @@ test('invalid client registrations are explained', async ({ page }) => {
 test('the one-time client secret has a copy button, and a registered client empties the form', async ({ page, context }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await signUp(page);
-  await page.fill('#client-name-input', 'Backend');
-  await page.selectOption('#client-type', 'confidential');
-  await page.fill('#redirect-uris', '');
-  await page.click('#register-client button[type="submit"]');
-  const secret = (await page.locator('#client-secret').textContent())!;
+  const { secret } = await confidentialClient(page);
   expect(secret).toMatch(/^sgs_/);
   await page.click('#copy-client-secret');
   await expect(page.locator('#copy-client-secret')).toHaveText('Copied');

@@ -105,9 +105,10 @@ impl Payments {
         Ok((account, forgotten))
     }
 
-    /// Revokes the connection once the merchant has typed its account id: every call that needs
-    /// the gateway stops at once, so a stray click must not do it.
-    pub async fn disconnect_confirmed(
+    /// Revokes subgate's access at the gateway, then marks the connection revoked, once the
+    /// merchant has typed the account id (`typed`): every call that needs the gateway stops at
+    /// once, so a stray click must not do it.
+    pub async fn disconnect(
         &self,
         merchant_id: &str,
         typed: Option<&str>,
@@ -120,12 +121,6 @@ impl Payments {
                 connection.account_id
             )));
         }
-        self.disconnect(merchant_id, now).await
-    }
-
-    /// Revokes subgate's access at the gateway, then marks the connection revoked.
-    pub async fn disconnect(&self, merchant_id: &str, now: i64) -> Result<(), PaymentsError> {
-        let connection = self.active_connection(merchant_id).await?;
         self.gateway
             .revoke(&connection.account_id)
             .await

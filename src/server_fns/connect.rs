@@ -32,7 +32,7 @@ pub async fn revoke_connection(
     let merchant = ctx.merchant_id().await?;
     let payments = &ctx.state.payments;
     payments
-        .disconnect_confirmed(&merchant, confirm.as_deref(), ctx.now())
+        .disconnect(&merchant, confirm.as_deref(), ctx.now())
         .await?;
     Ok(super::ssr::go(TAB))
 }

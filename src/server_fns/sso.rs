@@ -44,7 +44,7 @@ pub async fn disable_sso(csrf_token: String, confirm: Option<String>) -> Result<
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
     let sso = &ctx.state.sso;
-    sso.disable_confirmed(&merchant, confirm.as_deref(), ctx.now())
+    sso.disable(&merchant, confirm.as_deref(), ctx.now())
         .await?;
     Ok(super::ssr::go(TAB))
 }

@@ -109,9 +109,10 @@ impl Sso {
         self.save(next, settings.secret_generation).await
     }
 
-    /// [`Self::disable`] once the merchant has typed the store's name: every subscriber's login
-    /// stops at once and the secret is destroyed, so a stray click must not do it.
-    pub async fn disable_confirmed(
+    /// Turns single sign-on off at once and forgets the secrets, once the merchant has typed the
+    /// store's name (`typed`): links already issued stop working, open portal sessions end, and
+    /// turning it on again starts with a new secret, so a stray click must not do it.
+    pub async fn disable(
         &self,
         merchant_id: &str,
         typed: Option<&str>,
@@ -126,15 +127,6 @@ impl Sso {
                 settings.store
             )));
         }
-        self.disable(merchant_id, now).await
-    }
-
-    /// Turns single sign-on off at once and forgets the secrets: links already issued stop
-    /// working, open portal sessions end, and turning it on again starts with a new secret.
-    pub async fn disable(&self, merchant_id: &str, now: i64) -> Result<(), SsoError> {
-        let Some(settings) = self.settings(merchant_id).await? else {
-            return Ok(());
-        };
         let mut next = settings.clone();
         next.enabled = false;
         next.secret_sealed = None;

@@ -75,6 +75,19 @@ pub fn TextField(
     }
 }
 
+/// The field a destructive form asks to be typed first, posted as `confirm`: `expected` (an id
+/// or a name), checked by the browser (`required`, `pattern`: it holds before hydration) and
+/// again by the server.
+#[component]
+pub fn TypeToConfirm(id: &'static str, what: &'static str, expected: String) -> impl IntoView {
+    view! {
+        <label for=id class="mt-2 block text-sm">"Type " {what} " " <code>{expected.clone()}</code> " to confirm"</label>
+        <input id=id name="confirm" type="text" autocomplete="off" spellcheck="false"
+               required pattern=expected.clone() title=format!("{what}: {expected}")
+               class="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"/>
+    }
+}
+
 /// Copies `text()` to the clipboard (once hydrated); says "Copied" for a moment.
 #[component]
 pub fn CopyButton(

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::auth::follow_success;
-use super::components::{format_time, CsrfField, FormError, BUTTON};
+use super::components::{format_time, CsrfField, FormError, TypeToConfirm, BUTTON};
 use crate::dto::payments::{ConnectionState, ConnectionView};
 use crate::server_fns::connect::{
     connection_status, stripe_doctor, CreatePortalConfiguration, RevokeConnection, StartConnect,
@@ -89,7 +89,7 @@ fn Status(
             }.into_any()
         }
         ConnectionState::Connected => {
-            // asked first: the browser checks the typed id before sending, the server again
+            // asked first: the typed account id
             let account = view.account_id.clone().unwrap_or_default();
             view! {
                 <ConnectedAccount view=view.clone()/>
@@ -98,10 +98,7 @@ fn Status(
                     <CsrfField/>
                     <h2 class="font-semibold text-red-800">"Revoke access"</h2>
                     <p class="text-xs text-slate-500">"Every API call that needs Stripe answers 409 at once and subscribers cannot open the billing portal, until you connect again."</p>
-                    <label for="revoke-confirm" class="mt-2 block text-sm">"Type the account id " <code>{account.clone()}</code> " to confirm"</label>
-                    <input id="revoke-confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"
-                           required pattern=account.clone() title=format!("The account id: {account}")
-                           class="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"/>
+                    <TypeToConfirm id="revoke-confirm" what="the account id" expected=account/>
                     <button type="submit" id="revoke" class="mt-2 rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
                             disabled=move || revoke.pending().get()>"Revoke access"</button>
                 </ActionForm>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::auth::follow_success;
-use super::components::{format_time, CopyButton, CsrfField, FormError, BUTTON};
+use super::components::{format_time, CopyButton, CsrfField, FormError, TypeToConfirm, BUTTON};
 use crate::dto::sso::{SsoLoginView, SsoView};
 use crate::server_fns::sso::{
     sso_status, DisableSso, EnableSso, RevealSsoSecrets, RotateSsoSecret, SaveSsoSettings,
@@ -319,7 +319,7 @@ fn Settings(view: SsoView) -> impl IntoView {
     }
 }
 
-/// Asks for the store's name first (the browser checks it before sending, the server again).
+/// Asks for the store's name first.
 #[component]
 fn TurnOff(store: String) -> impl IntoView {
     let disable = ServerAction::<DisableSso>::new();
@@ -329,9 +329,7 @@ fn TurnOff(store: String) -> impl IntoView {
             <CsrfField/>
             <h2 class="font-semibold text-red-800">"Turn off single sign-on"</h2>
             <p class="text-xs text-slate-500">"Logins stop at once, open portal sessions end and the secret is destroyed; turning it on again creates a new one."</p>
-            <label for="disable-sso-confirm" class="mt-2 block text-sm">"Type the store name " <code>{store.clone()}</code> " to confirm"</label>
-            <input id="disable-sso-confirm" name="confirm" type="text" autocomplete="off" spellcheck="false"
-                   required pattern=store.clone() title=format!("The store name: {store}") class=INPUT/>
+            <TypeToConfirm id="disable-sso-confirm" what="the store name" expected=store/>
             <button type="submit" id="disable-sso" class="mt-2 rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
                     disabled=move || disable.pending().get()>"Turn off single sign-on"</button>
         </ActionForm>

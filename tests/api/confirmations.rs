@@ -2,9 +2,7 @@
 //! server checks it (a plain HTML form, a script or a stray click cannot skip it): revoking
 //! Stripe (the account id) and turning single sign-on off (the store's name).
 
-use serde_json::json;
-
-use crate::support::sso::{hash, link_for, login, ready, sso_tab};
+use crate::support::sso::{link_for, login_as, ready, sso_tab};
 use crate::support::{connected, error_of, spawn_app};
 
 #[tokio::test]
@@ -75,13 +73,7 @@ async fn turning_sso_off_needs_the_store_name_typed() {
     let res = app.call_fn("disable_sso", &[("confirm", &r.store)]).await;
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(sso_tab(&app).await["enabled"], false);
-    let (status, body) = login(
-        &app,
-        &r.store,
-        "42",
-        json!({ "customer_hash": hash(&r.secret, "42") }),
-    )
-    .await;
+    let (status, body) = login_as(&app, &r, "42").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (403, Some("sso_disabled"))

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::sso::{follow, hash, link_for, login, portal_view, ready, sso_tab};
+use crate::support::sso::{follow, hash, link_for, login, login_as, portal_view, ready, sso_tab};
 use crate::support::{browser, error_of, spawn_app};
 
 #[tokio::test]
@@ -10,13 +10,7 @@ async fn a_valid_hash_gets_a_one_time_link_that_opens_the_portal_with_the_subscr
     let app = spawn_app().await;
     let r = ready(&app).await;
     let before = app.clock.now();
-    let (status, body) = login(
-        &app,
-        &r.store,
-        "42",
-        json!({ "customer_hash": hash(&r.secret, "42") }),
-    )
-    .await;
+    let (status, body) = login_as(&app, &r, "42").await;
     let after = app.clock.now();
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["success"], true);

@@ -4,7 +4,9 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::sso::{follow, hash, link_for, login, login_path, portal_view, ready, sso_tab};
+use crate::support::sso::{
+    follow, hash, link_for, login, login_as, login_path, portal_view, ready, sso_tab,
+};
 use crate::support::{browser, error_of, spawn_app, TestApp};
 
 #[tokio::test]
@@ -30,13 +32,7 @@ async fn every_bad_call_gets_a_clear_json_error_never_a_500() {
         })
     );
     // a valid hash for a subscriber the merchant never pushed
-    let (status, body) = login(
-        &app,
-        &r.store,
-        "nobody",
-        json!({ "customer_hash": hash(&r.secret, "nobody") }),
-    )
-    .await;
+    let (status, body) = login_as(&app, &r, "nobody").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (404, Some("unknown_subscriber")),
@@ -73,13 +69,7 @@ async fn every_bad_call_gets_a_clear_json_error_never_a_500() {
         assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     let long = "x".repeat(192);
-    let (status, body) = login(
-        &app,
-        &r.store,
-        &long,
-        json!({ "customer_hash": hash(&r.secret, &long) }),
-    )
-    .await;
+    let (status, body) = login_as(&app, &r, &long).await;
     assert_eq!(status, 422, "{body}");
 
     let raw = |content_type: &'static str, body: &'static str| {
@@ -176,13 +166,7 @@ async fn signed_timestamps_refuse_plain_hashes_stale_times_and_reused_nonces() {
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(sso_tab(&app).await["require_signed_timestamps"], true);
 
-    let (status, body) = login(
-        &app,
-        &r.store,
-        "42",
-        json!({ "customer_hash": hash(&r.secret, "42") }),
-    )
-    .await;
+    let (status, body) = login_as(&app, &r, "42").await;
     assert_eq!(status, 422, "a plain hash is refused: {body}");
 
     let signed = |ts: i64, nonce: &str| {
@@ -280,13 +264,7 @@ async fn failed_logins_are_limited_per_subscriber_and_per_store() {
         .as_u64()
         .is_some_and(|s| s > 0 && s <= 600));
     // the right hash is never held up by wrong ones (see abuse_limits.rs)
-    let (status, _) = login(
-        &app,
-        &r.store,
-        "42",
-        json!({ "customer_hash": hash(&r.secret, "42") }),
-    )
-    .await;
+    let (status, _) = login_as(&app, &r, "42").await;
     assert_eq!(status, 200);
     // ...and the window ends
     app.clock.advance(601);

@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::support::sso::{enable, follow, hash, link_for, login, ready, secrets, sso_tab};
+use crate::support::sso::{
+    enable, follow, hash, link_for, login, login_as, ready, secrets, sso_tab,
+};
 use crate::support::{browser, error_of, spawn_app};
 
 #[tokio::test]
@@ -80,13 +82,7 @@ async fn after_a_rotation_both_secrets_log_in_until_the_overlap_ends() {
         assert_eq!(status, 200, "{body}");
     }
     app.clock.advance(24 * 3600 + 1);
-    let (status, _) = login(
-        &app,
-        &r.store,
-        "42",
-        json!({ "customer_hash": hash(&r.secret, "42") }),
-    )
-    .await;
+    let (status, _) = login_as(&app, &r, "42").await;
     assert_eq!(status, 401, "the old secret expired");
     let (status, _) = login(
         &app,
@@ -145,13 +141,7 @@ async fn turning_sso_off_refuses_links_already_issued() {
     enable(&app).await;
     let (secret, _) = secrets(&app).await;
     assert_ne!(secret, r.secret);
-    let (status, _) = login(
-        &app,
-        &r.store,
-        "42",
-        json!({ "customer_hash": hash(&r.secret, "42") }),
-    )
-    .await;
+    let (status, _) = login_as(&app, &r, "42").await;
     assert_eq!(status, 401);
 }
 

@@ -82,14 +82,19 @@ pub(crate) async fn login(
     .await
 }
 
-pub(crate) async fn link_for(app: &TestApp, r: &Ready, subscriber: &str) -> String {
-    let (status, body) = login(
+/// The merchant's server calling the login endpoint with the subscriber's classic hash.
+pub(crate) async fn login_as(app: &TestApp, r: &Ready, subscriber: &str) -> (u16, Value) {
+    login(
         app,
         &r.store,
         subscriber,
         json!({ "customer_hash": hash(&r.secret, subscriber) }),
     )
-    .await;
+    .await
+}
+
+pub(crate) async fn link_for(app: &TestApp, r: &Ready, subscriber: &str) -> String {
+    let (status, body) = login_as(app, r, subscriber).await;
     assert_eq!(status, 200, "{body}");
     body["data"]["redirection_url"]
         .as_str()
