@@ -2,6 +2,10 @@
 //! access to their Stripe subscriptions. This crate is both the server (feature `ssr`) and the
 //! browser bundle that hydrates its pages (feature `hydrate`).
 
+// the pages' view types nest deeply: computing their layouts took rustc past its default
+// query depth (128) on a clean build, though not on an incremental one
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod dto;
 pub mod error;
