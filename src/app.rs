@@ -2,16 +2,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{ParamSegment, SsrMode, StaticSegment, WildcardSegment};
 
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
 use crate::ui::connect::ConnectTab;
+use crate::ui::customers::{CustomerPage, CustomersTab};
 use crate::ui::dashboard::{DashboardLayout, DashboardNotFound};
 use crate::ui::explorer::ApiTab;
 use crate::ui::home::{HomePage, NotFound};
 use crate::ui::oauth::{ClientPage, OAuthTab, PlaygroundPage};
+use crate::ui::overview::OverviewPage;
 use crate::ui::portal::PortalPage;
 use crate::ui::sso::SsoTab;
 
@@ -94,11 +96,13 @@ pub fn App() -> impl IntoView {
                 // the whole page in the first response, so it works without JavaScript
                 <Route path=StaticSegment("portal") view=PortalPage ssr=SsrMode::Async/>
                 <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
-                    <Route path=StaticSegment("") view=|| view! { <Redirect path="/dashboard/oauth"/> }/>
+                    <Route path=StaticSegment("") view=OverviewPage/>
                     <Route path=StaticSegment("oauth") view=OAuthTab/>
                     <Route path=(StaticSegment("oauth"), StaticSegment("playground")) view=PlaygroundPage/>
                     <Route path=(StaticSegment("oauth"), StaticSegment("clients"), ParamSegment("id")) view=ClientPage/>
                     <Route path=StaticSegment("connect") view=ConnectTab/>
+                    <Route path=StaticSegment("customers") view=CustomersTab/>
+                    <Route path=(StaticSegment("customers"), ParamSegment("subscriber")) view=CustomerPage/>
                     <Route path=StaticSegment("sso") view=SsoTab/>
                     <Route path=StaticSegment("api") view=ApiTab/>
                     // any other dashboard address: a 404 inside the layout

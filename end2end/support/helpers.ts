@@ -12,14 +12,23 @@ export async function hydrated(page: Page) {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
 }
 
-export async function signUp(page: Page, m = newMerchant()) {
+/** Signs up in the browser; the new merchant lands on the overview. */
+export async function signUpToOverview(page: Page, m = newMerchant()) {
   await page.goto('/signup');
   await hydrated(page);
   await page.fill('input[name="business_name"]', m.name);
   await page.fill('#email', m.email);
   await page.fill('#password', m.password);
   await page.click('button[type="submit"]');
-  await expect(page).toHaveURL(/\/dashboard\/oauth$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await hydrated(page);
+  return m;
+}
+
+/** Signs up, then goes on from the OAuth tab. */
+export async function signUp(page: Page, m = newMerchant()) {
+  await signUpToOverview(page, m);
+  await page.goto('/dashboard/oauth');
   await hydrated(page);
   return m;
 }
@@ -57,4 +66,22 @@ export async function accessToken(page: Page, client: { clientId: string; secret
   });
   expect(res.status()).toBe(200);
   return (await res.json()).access_token as string;
+}
+
+/**
+ * A merchant with Stripe connected whose backend pushed the simulated account's Ada (an active
+ * Pro subscription) as `subscriber`: the account id and the backend's bearer token.
+ */
+export async function withAda(page: Page, subscriber: string) {
+  await signUp(page);
+  const account = await connectStripe(page);
+  const ada = (await page.locator('#demo-customers tr', { hasText: 'ada@example.com' }).getAttribute('data-customer-id'))!;
+  const client = await confidentialClient(page);
+  const token = await accessToken(page, client);
+  const pushed = await page.request.post('/api/customers', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { subscriber_id: subscriber, customer_id: ada },
+  });
+  expect(pushed.status()).toBe(201);
+  return { account, token, client };
 }

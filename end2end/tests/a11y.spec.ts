@@ -3,12 +3,14 @@
 // or critical may remain; the count of the others is printed. And no page is wider than a
 // 360 px phone screen (no horizontal scroll).
 import { expect, test, Page } from '@playwright/test';
-import { confidentialClient, connectStripe, hydrated, signUp } from '../support/helpers';
+import { hydrated, withAda } from '../support/helpers';
 
 // axe is injected as a script tag: the pages' Content-Security-Policy (nonces only) would refuse it
 test.use({ bypassCSP: true });
 
 const AXE = require.resolve('axe-core/axe.min.js');
+// every page at both widths in both schemes, for people to look at (not compared)
+const SHOTS = `${__dirname}/../screenshots`;
 
 type Violation = { id: string; impact: string | null; help: string; nodes: { target: string[] }[] };
 
@@ -20,6 +22,8 @@ async function audit(page: Page, path: string): Promise<string[]> {
       await page.emulateMedia({ colorScheme });
       await page.goto(path);
       if (!path.startsWith('/portal')) await hydrated(page);
+      const name = path.replace(/cli_[A-Za-z0-9_-]+/, 'client').replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'home';
+      await page.screenshot({ path: `${SHOTS}/${name}-${width}-${colorScheme}.png`, fullPage: true });
       await page.addScriptTag({ path: AXE });
       const violations: Violation[] = await page.evaluate(async () => {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -47,19 +51,17 @@ async function audit(page: Page, path: string): Promise<string[]> {
 }
 
 test('every page passes axe-core with no serious or critical violation, at 1280 and 390 px, light and dark, and fits 360 px', async ({ page }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   const failures: string[] = [];
   for (const path of ['/login', '/signup', '/portal']) failures.push(...await audit(page, path));
 
-  await signUp(page);
-  await connectStripe(page);
-  const { clientId } = await confidentialClient(page);
+  const { client: { clientId } } = await withAda(page, 'user-ada');
   await page.goto('/dashboard/sso');
   await hydrated(page);
   await page.click('#enable-sso');
   await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
-  for (const path of ['/dashboard/oauth', `/dashboard/oauth/clients/${clientId}`, '/dashboard/oauth/playground',
-                      '/dashboard/connect', '/dashboard/sso', '/dashboard/api', '/dashboard/no-such-page']) {
+  for (const path of ['/dashboard', '/dashboard/oauth', `/dashboard/oauth/clients/${clientId}`, '/dashboard/oauth/playground',
+                      '/dashboard/connect', '/dashboard/customers', '/dashboard/customers/user-ada', '/dashboard/sso', '/dashboard/api', '/dashboard/no-such-page']) {
     failures.push(...await audit(page, path));
   }
   expect(failures, failures.join('\n')).toEqual([]);

@@ -17,7 +17,7 @@ async function signUp(page: Page, m: ReturnType<typeof newMerchant>) {
   await page.fill('#email', m.email);
   await page.fill('#password', m.password);
   await page.click('button[type="submit"]');
-  await expect(page).toHaveURL(/\/dashboard\/oauth$/);
+  await expect(page).toHaveURL(/\/dashboard$/);
   await expect(page.locator('#business-name')).toHaveText(m.name);
 }
 

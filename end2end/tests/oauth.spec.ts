@@ -1,21 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { confidentialClient } from '../support/helpers';
-
-async function hydrated(page: Page) {
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true', { timeout: 30_000 });
-}
-
-async function signUp(page: Page) {
-  const tag = Math.random().toString(36).slice(2, 10);
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.fill('input[name="business_name"]', `Acme ${tag}`);
-  await page.fill('#email', `owner-${tag}@acme.test`);
-  await page.fill('#password', 'correct horse battery staple');
-  await page.click('button[type="submit"]');
-  await expect(page).toHaveURL(/\/dashboard\/oauth$/);
-  await hydrated(page);
-}
+import { test, expect } from '@playwright/test';
+import { confidentialClient, hydrated, signUp } from '../support/helpers';
 
 test('register a public client and run the PKCE playground end to end', async ({ page }) => {
   await signUp(page);
@@ -85,6 +69,29 @@ test('a confidential client secret is shown once and never again', async ({ page
     headers: { Authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64') },
   });
   expect(old.status()).toBe(401);
+
+  // again, keeping the current secret working for 24 hours: both work, the page says until when
+  const works = async (secret: string) => (await page.request.post('/o/token/', {
+    form: { grant_type: 'client_credentials' },
+    headers: { Authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64') },
+  })).status();
+  await hydrated(page);
+  // the disclosure may still be open from the first time
+  if (!await page.locator('#regenerate-secret').evaluate((d: HTMLDetailsElement) => d.open)) {
+    await page.click('#regenerate-secret summary');
+  }
+  await page.selectOption('#overlap-hours', '24');
+  await page.click('#regenerate-secret button');
+  await expect(page.locator('#client-secret')).not.toHaveText(fresh);
+  const third = (await page.locator('#client-secret').textContent())!;
+  await expect(page.locator('#secret-overlap')).toContainText('The previous secret still works until');
+  expect(await works(fresh)).toBe(200);
+  expect(await works(third)).toBe(200);
+  // and ended early
+  await page.click('#end-secret-overlap');
+  await expect(page.locator('#secret-overlap')).toBeHidden();
+  expect(await works(fresh)).toBe(401);
+  expect(await works(third)).toBe(200);
 });
 
 test('invalid client registrations are explained', async ({ page }) => {

@@ -1,20 +1,12 @@
 import { test, expect } from '@playwright/test';
 import { createHmac } from 'crypto';
-import { accessToken, confidentialClient, connectStripe, hydrated, signUp } from '../support/helpers';
+import { hydrated, withAda } from '../support/helpers';
 
 // Since Stripe API 2025-09-30.clover, subscriptions use flexible billing mode: "Cancel plan" in
 // Stripe's customer portal sets `cancel_at` and leaves `cancel_at_period_end` false. subgate's
 // portal must still say the subscription ends, not that it renews.
 test('a cancellation in the customer portal in flexible billing mode shows as "Ends on"', async ({ page }) => {
-  await signUp(page);
-  await connectStripe(page);
-  const customerId = (await page.locator('#demo-customers tr', { hasText: 'ada@example.com' }).getAttribute('data-customer-id'))!;
-  const token = await accessToken(page, await confidentialClient(page));
-  const pushed = await page.request.post('/api/customers', {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { subscriber_id: 'user-9', customer_id: customerId },
-  });
-  expect(pushed.status()).toBe(201);
+  await withAda(page, 'user-9');
 
   await page.goto('/dashboard/sso');
   await hydrated(page);

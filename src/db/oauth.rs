@@ -24,10 +24,23 @@ pub struct ClientRow {
     pub allowed_origins: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The secret before the last rotation, while it still works.
+    pub previous_secret: Option<PreviousSecret>,
 }
 
+/// A replaced client secret that keeps working until `expires_at` (a rotation with overlap).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousSecret {
+    pub hash: String,
+    pub expires_at: i64,
+}
+
+/// The columns a client is written with (the previous secret is only ever set by a rotation).
 const CLIENT_COLUMNS: &str =
     "id, merchant_id, name, client_type, secret_hash, redirect_uris, scopes, audiences, access_token_ttl, allowed_origins, created_at, updated_at";
+/// The columns a client is read with.
+const CLIENT_READ_COLUMNS: &str =
+    "id, merchant_id, name, client_type, secret_hash, redirect_uris, scopes, audiences, access_token_ttl, allowed_origins, created_at, updated_at, previous_secret_hash, previous_secret_expires_at";
 
 fn json_list(row: &AnyRow, column: &str) -> Result<Vec<String>, sqlx::Error> {
     let raw: String = row.try_get(column)?;
@@ -48,6 +61,13 @@ fn client_from_row(row: &AnyRow) -> Result<ClientRow, sqlx::Error> {
         allowed_origins: json_list(row, "allowed_origins")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        previous_secret: match (
+            row.try_get::<Option<String>, _>("previous_secret_hash")?,
+            row.try_get::<Option<i64>, _>("previous_secret_expires_at")?,
+        ) {
+            (Some(hash), Some(expires_at)) => Some(PreviousSecret { hash, expires_at }),
+            _ => None,
+        },
     })
 }
 
@@ -200,19 +220,46 @@ impl Db {
             .collect()
     }
 
+    /// Replaces a confidential client's secret. With `keep_previous_until`, the secret being
+    /// replaced keeps working until then (any older one stops); without, it stops at once.
     pub async fn set_client_secret(
         &self,
         merchant_id: &str,
         client_id: &str,
         secret_hash: &str,
+        keep_previous_until: Option<i64>,
         now: i64,
     ) -> Result<bool, sqlx::Error> {
+        let previous = match keep_previous_until {
+            Some(_) => "previous_secret_hash = secret_hash, previous_secret_expires_at = $5",
+            None => "previous_secret_hash = NULL, previous_secret_expires_at = NULL",
+        };
+        let sql = format!(
+            "UPDATE oauth_clients SET {previous}, secret_hash = $1, updated_at = $2
+             WHERE id = $3 AND merchant_id = $4 AND client_type = 'confidential'"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(secret_hash)
+            .bind(now)
+            .bind(client_id)
+            .bind(merchant_id);
+        if let Some(until) = keep_previous_until {
+            query = query.bind(until);
+        }
+        let r = query.execute(&self.writer).await?;
+        Ok(affected(r) == 1)
+    }
+
+    /// Ends the overlap of the client's previous secret now; false if it is not theirs.
+    pub async fn drop_previous_client_secret(
+        &self,
+        merchant_id: &str,
+        client_id: &str,
+    ) -> Result<bool, sqlx::Error> {
         let r = sqlx::query(
-            "UPDATE oauth_clients SET secret_hash = $1, updated_at = $2
-             WHERE id = $3 AND merchant_id = $4 AND client_type = 'confidential'",
+            "UPDATE oauth_clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL
+             WHERE id = $1 AND merchant_id = $2",
         )
-        .bind(secret_hash)
-        .bind(now)
         .bind(client_id)
         .bind(merchant_id)
         .execute(&self.writer)
@@ -268,7 +315,7 @@ impl Db {
         client_id: &str,
     ) -> Result<Option<ClientRow>, sqlx::Error> {
         sqlx::query(&format!(
-            "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1 AND merchant_id = $2"
+            "SELECT {CLIENT_READ_COLUMNS} FROM oauth_clients WHERE id = $1 AND merchant_id = $2"
         ))
         .bind(client_id)
         .bind(merchant_id)
@@ -282,7 +329,7 @@ impl Db {
     /// Looks a client up by its public id alone: only for authenticating the client itself.
     pub async fn client_by_id(&self, client_id: &str) -> Result<Option<ClientRow>, sqlx::Error> {
         sqlx::query(&format!(
-            "SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE id = $1"
+            "SELECT {CLIENT_READ_COLUMNS} FROM oauth_clients WHERE id = $1"
         ))
         .bind(client_id)
         .fetch_optional(&self.pool)
@@ -293,7 +340,7 @@ impl Db {
     }
 
     pub async fn merchant_clients(&self, merchant_id: &str) -> Result<Vec<ClientRow>, sqlx::Error> {
-        sqlx::query(&format!("SELECT {CLIENT_COLUMNS} FROM oauth_clients WHERE merchant_id = $1 ORDER BY created_at, id"))
+        sqlx::query(&format!("SELECT {CLIENT_READ_COLUMNS} FROM oauth_clients WHERE merchant_id = $1 ORDER BY created_at, id"))
             .bind(merchant_id)
             .fetch_all(&self.pool)
             .await?

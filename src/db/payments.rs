@@ -107,6 +107,72 @@ pub struct CustomerMirror {
     pub subscriptions: Vec<SubscriptionRow>,
 }
 
+/// What the dashboard's customer list is narrowed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerFilter {
+    /// Part of the subscriber id, the email or the gateway customer id, in any case.
+    pub search: Option<String>,
+    /// A subscription status the customer has, or `cancelling` (current, with an end date
+    /// set) or `none` (no subscription at all).
+    pub status: Option<String>,
+}
+
+impl CustomerFilter {
+    /// The filter as a form sends it: blank fields filter nothing, the search is trimmed.
+    pub fn from_form(search: Option<String>, status: Option<String>) -> Self {
+        let given = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        Self {
+            search: given(search),
+            status: given(status),
+        }
+    }
+
+    /// The `LIKE` pattern of the search: lower case, its own `%`, `_` and `\` escaped.
+    fn like_pattern(&self) -> String {
+        let search = self.search.as_deref().unwrap_or("").to_lowercase();
+        let mut pattern = String::with_capacity(search.len() + 2);
+        pattern.push('%');
+        for ch in search.chars() {
+            if matches!(ch, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(ch);
+        }
+        pattern.push('%');
+        pattern
+    }
+}
+
+/// The customer filter's condition on `customers c`: `$2` the `LIKE` pattern, `$3` the status
+/// (empty for any).
+const CUSTOMER_FILTER: &str = "(LOWER(c.subscriber_id) LIKE $2 ESCAPE '\\'
+      OR LOWER(c.customer_id) LIKE $2 ESCAPE '\\'
+      OR LOWER(COALESCE(c.email, '')) LIKE $2 ESCAPE '\\')
+  AND ($3 = ''
+      OR ($3 = 'none' AND NOT EXISTS (SELECT 1 FROM subscriptions s
+            WHERE s.merchant_id = c.merchant_id AND s.customer_id = c.customer_id))
+      OR ($3 = 'cancelling' AND EXISTS (SELECT 1 FROM subscriptions s
+            WHERE s.merchant_id = c.merchant_id AND s.customer_id = c.customer_id
+              AND s.status IN ('active', 'trialing', 'past_due')
+              AND (s.cancel_at_period_end = 1 OR s.cancel_at IS NOT NULL)))
+      OR EXISTS (SELECT 1 FROM subscriptions s
+            WHERE s.merchant_id = c.merchant_id AND s.customer_id = c.customer_id AND s.status = $3))";
+
+/// Orders a customer's subscriptions by how much they matter to the merchant: what is paid for
+/// now first, then what needs attention, then what ended.
+const STATUS_RANK: &str = "CASE s.status WHEN 'active' THEN 0 WHEN 'trialing' THEN 1
+      WHEN 'past_due' THEN 2 WHEN 'unpaid' THEN 3 WHEN 'paused' THEN 4 WHEN 'incomplete' THEN 5
+      ELSE 6 END";
+
+/// A row of the dashboard's customer list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerListRow {
+    pub customer: CustomerRow,
+    pub subscriptions: i64,
+    /// The status of the subscription that matters most (see [`STATUS_RANK`]).
+    pub lead_status: Option<SubscriptionStatus>,
+}
+
 /// What an upsert of a customer did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {
@@ -433,6 +499,89 @@ impl Db {
         .iter()
         .map(customer_from_row)
         .collect()
+    }
+
+    /// The dashboard's customer list: up to `limit` of the merchant's customers after the
+    /// cursor (by subscriber id) that match `filter`, each with its number of subscriptions and
+    /// the status of the one that matters most; and how many match in all.
+    pub async fn customer_list(
+        &self,
+        merchant_id: &str,
+        filter: &CustomerFilter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<(Vec<CustomerListRow>, i64), sqlx::Error> {
+        let pattern = filter.like_pattern();
+        let status = filter.status.as_deref().unwrap_or("");
+        let rows = sqlx::query(&format!(
+            "SELECT {CUSTOMER_COLUMNS},
+               (SELECT COUNT(*) FROM subscriptions s
+                 WHERE s.merchant_id = c.merchant_id AND s.customer_id = c.customer_id) AS subscriptions,
+               (SELECT s.status FROM subscriptions s
+                 WHERE s.merchant_id = c.merchant_id AND s.customer_id = c.customer_id
+                 ORDER BY {STATUS_RANK}, s.created DESC LIMIT 1) AS lead_status
+             FROM customers c WHERE c.merchant_id = $1 AND {CUSTOMER_FILTER} AND c.subscriber_id > $4
+             ORDER BY c.subscriber_id LIMIT $5"
+        ))
+        .bind(merchant_id)
+        .bind(&pattern)
+        .bind(status)
+        .bind(after.unwrap_or(""))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(CustomerListRow {
+                customer: customer_from_row(row)?,
+                subscriptions: row.try_get("subscriptions")?,
+                lead_status: row
+                    .try_get::<Option<String>, _>("lead_status")?
+                    .map(|s| SubscriptionStatus::parse(&s)),
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let matching: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM customers c WHERE c.merchant_id = $1 AND {CUSTOMER_FILTER}"
+        ))
+        .bind(merchant_id)
+        .bind(&pattern)
+        .bind(status)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        Ok((rows, matching))
+    }
+
+    /// The merchant's subscriptions that are still current (active, trialing, past due), of
+    /// customers still linked: what the overview counts and sums.
+    pub async fn current_subscriptions(
+        &self,
+        merchant_id: &str,
+    ) -> Result<Vec<SubscriptionRow>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions s
+             JOIN customers c ON c.merchant_id = s.merchant_id AND c.customer_id = s.customer_id
+             WHERE s.merchant_id = $1 AND s.status IN ('active', 'trialing', 'past_due')"
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(subscription_from_row)
+        .collect()
+    }
+
+    /// One of the merchant's subscriber ids, the first in order (the overview's "preview as").
+    pub async fn first_subscriber(&self, merchant_id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query(
+            "SELECT subscriber_id FROM customers WHERE merchant_id = $1 ORDER BY subscriber_id LIMIT 1",
+        )
+        .bind(merchant_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|row| row.try_get("subscriber_id"))
+        .transpose()
     }
 
     pub async fn customer_count(&self, merchant_id: &str) -> Result<i64, sqlx::Error> {

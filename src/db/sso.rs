@@ -330,6 +330,29 @@ impl Db {
     }
 
     /// The most recent entries first.
+    /// How many log entries with `outcome` each day since `since` (day 0 starts at `since`):
+    /// `(day, count)` for the days that have any.
+    pub async fn sso_daily(
+        &self,
+        merchant_id: &str,
+        outcome: &str,
+        since: i64,
+    ) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        sqlx::query(
+            "SELECT (at - $2) / 86400 AS day, COUNT(*) AS n FROM sso_logins
+             WHERE merchant_id = $1 AND at >= $2 AND outcome = $3
+             GROUP BY 1",
+        )
+        .bind(merchant_id)
+        .bind(since)
+        .bind(outcome)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get("day")?, row.try_get("n")?)))
+        .collect()
+    }
+
     pub async fn sso_logins(
         &self,
         merchant_id: &str,

@@ -175,6 +175,15 @@ impl Db {
             }
             report.push((rule.table, deleted));
         }
+        // a rotated client secret whose overlap is over: its hash goes, the client stays
+        let cleared = sqlx::query(
+            "UPDATE oauth_clients SET previous_secret_hash = NULL, previous_secret_expires_at = NULL
+             WHERE previous_secret_expires_at <= $1",
+        )
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        report.push(("oauth_client_previous_secrets", affected(cleared)));
         Ok(report)
     }
 

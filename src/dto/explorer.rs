@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use super::url::{path_segment, percent_decode, query_component};
+
 /// What the API tab needs: the operations, and the merchant's clients for tokens and PKCE.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiCatalog {
@@ -120,50 +122,9 @@ impl ApiOperation {
     }
 }
 
-/// `s` as one URL path segment (everything but unreserved and sub-delimiters escaped).
-pub fn path_segment(s: &str) -> String {
-    escape(s, b"-._~!$&'()*+,;=:@")
-}
-
-/// `s` in a query string (`&`, `=`, `+` and `#` escaped).
-pub fn query_component(s: &str) -> String {
-    escape(s, b"-._~!$'()*,;:@/?")
-}
-
 /// The API tab browsing `path`: where a browser navigating to an API URL is sent.
 pub fn browse_href(path: &str) -> String {
     format!("/dashboard/api?path={}", query_component(path))
-}
-
-fn escape(s: &str, keep: &[u8]) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The query string's pairs, decoded (`+` is a space).

@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 
 pub mod explorer;
+pub mod overview;
 pub mod payments;
 pub mod sso;
+pub mod url;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MerchantView {
@@ -72,6 +74,8 @@ pub struct ClientView {
     /// Origins whose pages may call the token endpoint and the API (CORS).
     pub allowed_origins: Vec<String>,
     pub created_at: i64,
+    /// Until when the secret replaced last still works (a rotation with overlap).
+    pub previous_secret_until: Option<i64>,
 }
 
 /// The OAuth tab's register and edit forms as the merchant typed them: `redirect_uris`,

@@ -193,6 +193,35 @@ pub struct CustomerView {
     pub subscriptions_url: String,
 }
 
+/// A row of the dashboard's customer list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    pub subscriber_id: String,
+    pub customer_id: String,
+    pub email: Option<String>,
+    pub created_at: i64,
+    pub subscriptions: i64,
+    /// The status of the subscription that matters most (paid for now first).
+    pub status: Option<SubscriptionStatus>,
+}
+
+/// A page of the dashboard's customer list, by subscriber id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerList {
+    pub data: Vec<CustomerSummary>,
+    /// The cursor of the next page, when more customers follow.
+    pub next_cursor: Option<String>,
+    /// How many customers match the filter in all.
+    pub matching: i64,
+}
+
+/// The dashboard's page of one customer: as in the API, plus the subscriptions mirrored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    pub customer: CustomerView,
+    pub subscriptions: Vec<SubscriptionView>,
+}
+
 /// A page of customers, oldest first; follow `next` (or pass `next_cursor` as `cursor`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -308,4 +337,79 @@ pub struct PortalSessionView {
     pub url: String,
     #[cfg_attr(feature = "ssr", schema(example = 1764400300))]
     pub expires_at: i64,
+}
+
+/// The dashboard's Customers tab.
+pub const CUSTOMERS_TAB: &str = "/dashboard/customers";
+
+/// The dashboard page of the customer with this subscriber id.
+pub fn customer_page(subscriber_id: &str) -> String {
+    format!(
+        "{CUSTOMERS_TAB}/{}",
+        super::url::path_segment(subscriber_id)
+    )
+}
+
+/// A subscription's next date as the merchant and the subscriber read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextDate {
+    Renews(i64),
+    Ends(i64),
+    Ended(i64),
+}
+
+impl NextDate {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Renews(_) => "Renews on",
+            Self::Ends(_) => "Ends on",
+            Self::Ended(_) => "Ended on",
+        }
+    }
+
+    pub fn at(self) -> i64 {
+        match self {
+            Self::Renews(t) | Self::Ends(t) | Self::Ended(t) => t,
+        }
+    }
+}
+
+impl SubscriptionView {
+    /// Renews, ends or ended, and when: `ends_at` is right in both of Stripe's billing modes,
+    /// `cancel_at_period_end` is not.
+    pub fn next_date(&self) -> Option<NextDate> {
+        let renewal = self
+            .current_period_end
+            .or_else(|| self.items.iter().find_map(|i| i.current_period_end));
+        match (self.status.is_current(), self.ends_at, renewal) {
+            (true, Some(t), _) => Some(NextDate::Ends(t)),
+            (true, None, Some(t)) => Some(NextDate::Renews(t)),
+            (false, Some(t), _) => Some(NextDate::Ended(t)),
+            _ => None,
+        }
+    }
+
+    /// The end of the trial, while the subscription is trialing.
+    pub fn trial_until(&self) -> Option<i64> {
+        self.trial_end
+            .filter(|_| self.status == SubscriptionStatus::Trialing)
+    }
+}
+
+impl SubscriptionItemView {
+    /// How often it is billed: ` / month`, ` every 3 months`, or nothing for a one-off price.
+    pub fn every(&self) -> String {
+        match (self.interval.as_deref(), self.interval_count) {
+            (Some(unit), Some(n)) if n > 1 => format!(" every {n} {unit}s"),
+            (Some(unit), _) => format!(" / {unit}"),
+            _ => String::new(),
+        }
+    }
+
+    /// The product's name, or its id while the name is unknown.
+    pub fn product(&self) -> String {
+        self.product_name
+            .clone()
+            .unwrap_or_else(|| self.product_id.clone())
+    }
 }

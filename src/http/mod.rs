@@ -12,6 +12,7 @@ pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod oauth;
+pub mod overview;
 pub mod sso;
 pub mod webhooks;
 pub mod wire;
@@ -126,4 +127,15 @@ async fn payload_too_large_as_json(
     } else {
         error.into_response()
     }
+}
+
+/// The absolute address of a customer's page in the dashboard: where the gateway's customer
+/// portal, opened by the merchant, sends them back.
+pub fn customer_page_url(
+    state: &AppState,
+    subscriber: &crate::payments::customers::SubscriberId,
+) -> Result<crate::payments::customers::ReturnUrl, AppError> {
+    let page = crate::dto::payments::customer_page(subscriber.as_str());
+    let url = format!("{}{page}", state.config.public_origin());
+    Ok(crate::payments::customers::ReturnUrl::parse(&url)?)
 }

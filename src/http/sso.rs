@@ -68,7 +68,12 @@ pub fn endpoint_template(origin: &str, store: &str) -> String {
     )
 }
 
-fn caller(meta: &RequestMeta, headers: &HeaderMap) -> Caller {
+/// Where a one-time link's token opens the portal.
+pub fn link_url(state: &AppState, token: &str) -> String {
+    format!("{}/portal/sso/{token}", state.config.public_origin())
+}
+
+pub(crate) fn caller(meta: &RequestMeta, headers: &HeaderMap) -> Caller {
     Caller {
         ip: meta.client_ip,
         user_agent: headers
@@ -250,11 +255,7 @@ async fn login_to(
         Ok::<_, LoginFailure>(SsoLoginResponse {
             success: true,
             data: SsoLoginData {
-                redirection_url: format!(
-                    "{}/portal/sso/{}",
-                    state.config.public_origin(),
-                    link.token
-                ),
+                redirection_url: link_url(state, &link.token),
                 expires_at: link.expires_at,
             },
         })

@@ -38,19 +38,7 @@ pub fn escape_html(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// `s` as one URL path segment: unreserved and sub-delimiter characters stay, everything else
-/// (including `/`, `?`, `#`, `%` and non-ASCII) is percent-encoded.
-pub fn path_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::dto::url::path_segment;
 
 /// The value of the cookie `name`, if the request carries it.
 pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {

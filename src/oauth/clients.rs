@@ -7,7 +7,7 @@ use url::Url;
 use super::scope::Scopes;
 use super::OAuthError;
 use crate::crypto::{constant_time_eq, keyed_hash, SecretKey};
-use crate::db::oauth::ClientRow;
+use crate::db::oauth::{ClientRow, PreviousSecret};
 use crate::db::Db;
 pub use crate::dto::ClientForm;
 use crate::entropy::Entropy;
@@ -281,6 +281,7 @@ pub struct Client {
     pub allowed_origins: Vec<String>,
     pub created_at: i64,
     secret_hash: Option<String>,
+    previous_secret: Option<PreviousSecret>,
 }
 
 impl TryFrom<ClientRow> for Client {
@@ -298,7 +299,31 @@ impl TryFrom<ClientRow> for Client {
             allowed_origins: row.allowed_origins,
             created_at: row.created_at,
             secret_hash: row.secret_hash,
+            previous_secret: row.previous_secret,
         })
+    }
+}
+
+/// How long a replaced client secret keeps working: whole hours, 0 to 7 days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretOverlap(i64);
+
+impl SecretOverlap {
+    pub const MAX_HOURS: i64 = 7 * 24;
+
+    /// From the form's `overlap_hours` (blank: none).
+    pub fn from_hours(raw: Option<&str>) -> Result<Self, ClientError> {
+        let raw = raw.map(str::trim).unwrap_or("");
+        if raw.is_empty() {
+            return Ok(Self(0));
+        }
+        match raw.parse::<i64>() {
+            Ok(h) if (0..=Self::MAX_HOURS).contains(&h) => Ok(Self(h * 3600)),
+            _ => Err(ClientError::invalid(format!(
+                "Keep the old secret working: 0 to {} hours.",
+                Self::MAX_HOURS
+            ))),
+        }
     }
 }
 
@@ -337,12 +362,25 @@ impl Client {
         self.client_type == ClientType::Confidential
     }
 
-    /// Constant-time check of a presented secret.
-    pub fn secret_matches(&self, hasher: &SecretHasher, presented: &str) -> bool {
-        match &self.secret_hash {
-            Some(stored) => constant_time_eq(hasher.hash(presented).as_bytes(), stored.as_bytes()),
-            None => false,
-        }
+    /// Constant-time check of a presented secret: the current one, or the one it replaced
+    /// while that still overlaps. Both are compared every time.
+    pub fn secret_matches(&self, hasher: &SecretHasher, presented: &str, now: i64) -> bool {
+        let presented = hasher.hash(presented);
+        let matches = |stored: &str| constant_time_eq(presented.as_bytes(), stored.as_bytes());
+        let current = self.secret_hash.as_deref().is_some_and(matches);
+        let previous = self
+            .previous_secret
+            .as_ref()
+            .is_some_and(|p| matches(&p.hash) & (now < p.expires_at));
+        current | previous
+    }
+
+    /// Until when the secret replaced last still works, if it does.
+    pub fn previous_secret_until(&self, now: i64) -> Option<i64> {
+        self.previous_secret
+            .as_ref()
+            .map(|p| p.expires_at)
+            .filter(|&until| now < until)
     }
 
     /// Whether a page on `origin` may read this client's token and API responses (CORS).
@@ -424,6 +462,7 @@ impl Clients {
             allowed_origins: input.allowed_origins,
             created_at: now,
             updated_at: now,
+            previous_secret: None,
         };
         self.db.insert_client(&row).await?;
         tracing::info!(merchant = %merchant_id, client = %row.id, "OAuth client registered");
@@ -457,6 +496,7 @@ impl Clients {
             allowed_origins: input.allowed_origins,
             created_at: existing.created_at,
             updated_at: now,
+            previous_secret: None,
         };
         if !self.db.update_client(&row).await? {
             return Err(ClientError::NotFound);
@@ -464,22 +504,45 @@ impl Clients {
         self.get(merchant_id, client_id).await
     }
 
+    /// A new secret for a confidential client, returned this once. The replaced secret keeps
+    /// working for `overlap` (so the merchant's servers can move one at a time), or stops at
+    /// once when it is zero.
     pub async fn regenerate_secret(
         &self,
         merchant_id: &str,
         client_id: &str,
+        overlap: SecretOverlap,
         now: i64,
     ) -> Result<ClientSecret, ClientError> {
         let (secret, hash) = self.hasher.generate();
+        let keep_until = (overlap.0 > 0).then(|| now + overlap.0);
         if !self
             .db
-            .set_client_secret(merchant_id, client_id, &hash, now)
+            .set_client_secret(merchant_id, client_id, &hash, keep_until, now)
             .await?
         {
             return Err(ClientError::NotFound);
         }
-        tracing::info!(merchant = %merchant_id, client = %client_id, "client secret regenerated");
+        tracing::info!(merchant = %merchant_id, client = %client_id, overlap_secs = overlap.0, "client secret regenerated");
         Ok(secret)
+    }
+
+    /// Stops the previous secret now, ending an overlap early.
+    pub async fn end_secret_overlap(
+        &self,
+        merchant_id: &str,
+        client_id: &str,
+    ) -> Result<(), ClientError> {
+        if self
+            .db
+            .drop_previous_client_secret(merchant_id, client_id)
+            .await?
+        {
+            tracing::info!(merchant = %merchant_id, client = %client_id, "previous client secret ended");
+            Ok(())
+        } else {
+            Err(ClientError::NotFound)
+        }
     }
 
     pub async fn delete(&self, merchant_id: &str, client_id: &str) -> Result<(), ClientError> {
@@ -513,6 +576,7 @@ impl Clients {
         &self,
         client_id: &str,
         secret: Option<&str>,
+        now: i64,
     ) -> Result<Client, OAuthError> {
         let unknown = || OAuthError::InvalidClient("Client authentication failed.".into());
         if client_id.is_empty() || client_id.len() > 100 {
@@ -525,7 +589,7 @@ impl Clients {
             .ok_or_else(unknown)?
             .try_into()?;
         match (client.client_type, secret) {
-            (ClientType::Confidential, Some(s)) if client.secret_matches(&self.hasher, s) => {
+            (ClientType::Confidential, Some(s)) if client.secret_matches(&self.hasher, s, now) => {
                 Ok(client)
             }
             (ClientType::Public, None) => Ok(client),

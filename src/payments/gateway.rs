@@ -70,6 +70,23 @@ pub struct SubscriptionItem {
     pub current_period_end: Option<i64>,
 }
 
+impl SubscriptionItem {
+    /// What this item bills a month, in the currency's smallest unit: the price times the
+    /// quantity, brought to a month (a year is 12 months, a week 52/12 of one, a day 365/12);
+    /// `None` for a one-off or metered price without an amount.
+    pub fn monthly_amount(&self) -> Option<i64> {
+        let amount = self.unit_amount? as f64 * self.quantity.unwrap_or(1) as f64;
+        let months_per_interval = match self.interval.as_deref()? {
+            "day" => 12.0 / 365.0,
+            "week" => 12.0 / 52.0,
+            "month" => 1.0,
+            "year" => 12.0,
+            _ => return None,
+        } * self.interval_count.unwrap_or(1).max(1) as f64;
+        Some((amount / months_per_interval).round() as i64)
+    }
+}
+
 impl Subscription {
     /// The renewal date, from the items (newer Stripe API versions carry periods per item).
     pub fn renewal_from_items(items: &[SubscriptionItem]) -> Option<i64> {
@@ -249,6 +266,12 @@ pub trait PaymentGateway: Send + Sync + 'static {
         account_id: &str,
         customer_id: &str,
     ) -> Result<Customer, GatewayError>;
+    /// The account's newest customers, at most `limit` (1 to 100).
+    async fn list_customers(
+        &self,
+        account_id: &str,
+        limit: u8,
+    ) -> Result<Vec<Customer>, GatewayError>;
     /// Every subscription of the customer, canceled ones included.
     async fn list_subscriptions(
         &self,
@@ -304,4 +327,72 @@ pub trait PaymentGateway: Send + Sync + 'static {
     ) -> Result<(), WebhookError>;
     /// Reads a verified (or stored) event body.
     fn parse_event(&self, body: &[u8]) -> Result<WebhookEvent, WebhookError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(
+        amount: Option<i64>,
+        interval: Option<&str>,
+        count: u64,
+        quantity: u64,
+    ) -> SubscriptionItem {
+        SubscriptionItem {
+            id: "si_1".into(),
+            price_id: "price_1".into(),
+            product_id: "prod_1".into(),
+            product_name: None,
+            unit_amount: amount,
+            currency: "usd".into(),
+            interval: interval.map(String::from),
+            interval_count: Some(count),
+            quantity: Some(quantity),
+            current_period_start: None,
+            current_period_end: None,
+        }
+    }
+
+    #[test]
+    fn every_price_is_brought_to_a_month() {
+        assert_eq!(
+            item(Some(2000), Some("month"), 1, 1).monthly_amount(),
+            Some(2000)
+        );
+        assert_eq!(
+            item(Some(2000), Some("month"), 1, 3).monthly_amount(),
+            Some(6000)
+        );
+        assert_eq!(
+            item(Some(6000), Some("month"), 3, 1).monthly_amount(),
+            Some(2000)
+        );
+        assert_eq!(
+            item(Some(12000), Some("year"), 1, 1).monthly_amount(),
+            Some(1000)
+        );
+        assert_eq!(
+            item(Some(20000), Some("year"), 1, 1).monthly_amount(),
+            Some(1667)
+        );
+        assert_eq!(
+            item(Some(1200), Some("week"), 1, 1).monthly_amount(),
+            Some(5200)
+        );
+        assert_eq!(
+            item(Some(100), Some("day"), 1, 1).monthly_amount(),
+            Some(3042)
+        );
+        assert_eq!(
+            item(Some(100), None, 1, 1).monthly_amount(),
+            None,
+            "one-off"
+        );
+        assert_eq!(
+            item(None, Some("month"), 1, 1).monthly_amount(),
+            None,
+            "metered"
+        );
+    }
 }

@@ -19,12 +19,52 @@ pub use self::error::PaymentsError;
 use self::customers::{CustomerId, ReturnUrl, SubscriberId};
 use self::gateway::{
     ConnectRequest, ConnectedAccount, GatewayError, PaymentGateway, PortalSession, Subscription,
-    WebhookAction, WebhookError, WebhookEvent,
+    SubscriptionStatus, WebhookAction, WebhookError, WebhookEvent,
 };
 use crate::db::payments::{
-    ConnectionRow, CustomerRow, SubscriptionRow, UpsertCustomerError, Upserted,
+    ConnectionRow, CustomerFilter, CustomerListRow, CustomerRow, SubscriptionRow,
+    UpsertCustomerError, Upserted,
 };
 use crate::db::Db;
+
+/// The statuses the customer list filters on: a subscription status, `cancelling` (current,
+/// with an end date set) or `none` (no subscription).
+pub const LIST_STATUSES: [&str; 10] = [
+    "active",
+    "trialing",
+    "past_due",
+    "cancelling",
+    "canceled",
+    "unpaid",
+    "paused",
+    "incomplete",
+    "incomplete_expired",
+    "none",
+];
+
+/// What the overview shows of the merchant's current subscriptions.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub active: i64,
+    pub trialing: i64,
+    pub past_due: i64,
+    /// Current ones with an end date set (they stop at the end of the period).
+    pub cancelling: i64,
+    /// Monthly recurring revenue by currency (lower case), in the smallest unit: what the
+    /// active and past-due subscriptions bill, each price brought to a month (trials are not
+    /// revenue yet; a cancelling subscription counts until it ends).
+    pub mrr: std::collections::BTreeMap<String, i64>,
+}
+
+/// A page of the dashboard's customer list.
+#[derive(Debug, Clone)]
+pub struct CustomerList {
+    pub rows: Vec<CustomerListRow>,
+    /// Whether more customers follow the last row.
+    pub more: bool,
+    /// How many customers match the filter, on every page.
+    pub matching: i64,
+}
 
 /// Who revoked a connection.
 pub const REVOKED_BY_MERCHANT: &str = "merchant";
@@ -291,6 +331,156 @@ impl Payments {
         } else {
             Err(no_customer(subscriber_id))
         }
+    }
+
+    /// A page of the dashboard's customer list: the rows, whether more follow, and how many
+    /// customers match the filter in all.
+    pub async fn customer_list(
+        &self,
+        merchant_id: &str,
+        filter: &CustomerFilter,
+        after: Option<&str>,
+        limit: i64,
+    ) -> Result<CustomerList, PaymentsError> {
+        if let Some(status) = filter.status.as_deref() {
+            if !LIST_STATUSES.contains(&status) {
+                return Err(PaymentsError::invalid(format!(
+                    "status: one of {}.",
+                    LIST_STATUSES.join(", ")
+                )));
+            }
+        }
+        if filter
+            .search
+            .as_deref()
+            .is_some_and(|q| q.chars().count() > 200)
+        {
+            return Err(PaymentsError::invalid("search: at most 200 characters."));
+        }
+        let (mut rows, matching) = self
+            .db
+            .customer_list(merchant_id, filter, after, limit + 1)
+            .await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        Ok(CustomerList {
+            rows,
+            more,
+            matching,
+        })
+    }
+
+    /// A customer and their mirrored subscriptions (newest first), as last synced, whatever
+    /// the state of the connection.
+    pub async fn customer_detail(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+    ) -> Result<(CustomerRow, Vec<SubscriptionRow>), PaymentsError> {
+        let customer = self.customer(merchant_id, subscriber_id).await?;
+        let subscriptions = self
+            .db
+            .customer_subscriptions(merchant_id, &customer.customer_id)
+            .await?;
+        Ok((customer, subscriptions))
+    }
+
+    /// The overview's one click: links one of the connected account's customers (the first by
+    /// email not linked yet) as subscriber `demo-<name>`. Only on a test-mode account (the
+    /// simulator's is one): live customers are pushed by the merchant's backend.
+    pub async fn push_demo_customer(
+        &self,
+        merchant_id: &str,
+        now: i64,
+    ) -> Result<SubscriberId, PaymentsError> {
+        let connection = self.active_connection(merchant_id).await?;
+        let account = &connection.account_id;
+        if connection.livemode {
+            return Err(PaymentsError::Conflict(
+                "Demo customers are for a test-mode account; on a live account your backend pushes real ones.".into(),
+            ));
+        }
+        let mut found = match self.gateway.list_customers(account, 100).await {
+            Ok(found) => found,
+            Err(e) => return Err(self.gateway_failed(account, e, now).await),
+        };
+        found.sort_by(|a, b| a.email.cmp(&b.email));
+        for c in found {
+            let name = c
+                .email
+                .as_deref()
+                .and_then(|e| e.split('@').next())
+                .filter(|n| !n.is_empty())
+                .unwrap_or(&c.id);
+            let Ok(subscriber) = SubscriberId::parse(&format!("demo-{name}")) else {
+                continue;
+            };
+            let Ok(customer) = CustomerId::parse(&c.id) else {
+                continue;
+            };
+            if self
+                .db
+                .customer(merchant_id, subscriber.as_str())
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            match self
+                .push_customer(merchant_id, &subscriber, &customer, None, now)
+                .await
+            {
+                Ok(_) => return Ok(subscriber),
+                // linked already, under another subscriber id
+                Err(PaymentsError::Conflict(_)) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(PaymentsError::Conflict(format!(
+            "Every customer of your {} test account is linked already.",
+            self.gateway.display_name()
+        )))
+    }
+
+    /// Forgets a customer from the dashboard, where the merchant typed the subscriber id to
+    /// confirm.
+    pub async fn forget_customer(
+        &self,
+        merchant_id: &str,
+        subscriber_id: &SubscriberId,
+        typed: Option<&str>,
+    ) -> Result<(), PaymentsError> {
+        if typed.map(str::trim) != Some(subscriber_id.as_str()) {
+            return Err(PaymentsError::invalid(format!(
+                "To forget this customer, type the subscriber id {subscriber_id} exactly."
+            )));
+        }
+        self.delete_customer(merchant_id, subscriber_id).await
+    }
+
+    /// The overview's figures: current subscriptions by state, and monthly recurring revenue.
+    pub async fn figures(&self, merchant_id: &str) -> Result<Figures, PaymentsError> {
+        let mut f = Figures::default();
+        for row in self.db.current_subscriptions(merchant_id).await? {
+            let s = &row.subscription;
+            match s.status {
+                SubscriptionStatus::Active => f.active += 1,
+                SubscriptionStatus::Trialing => f.trialing += 1,
+                _ => f.past_due += 1,
+            }
+            if s.ends_at().is_some() {
+                f.cancelling += 1;
+            }
+            if s.status == SubscriptionStatus::Trialing {
+                continue;
+            }
+            for item in &s.items {
+                if let Some(amount) = item.monthly_amount() {
+                    *f.mrr.entry(item.currency.to_lowercase()).or_default() += amount;
+                }
+            }
+        }
+        Ok(f)
     }
 
     // -----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ pub async fn signup(
     let ip = ctx.meta.client_ip.to_string();
     let merchant = ctx.state.accounts.sign_up(&ip, input, ctx.now()).await?;
     crate::http::middleware::auth_session::log_in(&ctx.session, &merchant.id).await?;
-    Ok(super::ssr::go("/dashboard/oauth"))
+    Ok(super::ssr::go(crate::dto::overview::DASHBOARD_HOME))
 }
 
 /// Checks the credentials (throttled per IP and per account); returns where to go next.

@@ -3,8 +3,10 @@
 
 pub mod auth;
 pub mod connect;
+pub mod customers;
 pub mod explorer;
 pub mod oauth;
+pub mod overview;
 pub mod portal;
 pub mod sso;
 

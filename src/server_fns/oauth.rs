@@ -6,8 +6,9 @@ use crate::dto::{ClientForm, ClientView, IssuedClient, OAuthEndpoints};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-fn view(c: crate::oauth::clients::Client) -> ClientView {
+fn view(c: crate::oauth::clients::Client, now: i64) -> ClientView {
     ClientView {
+        previous_secret_until: c.previous_secret_until(now),
         id: c.id,
         name: c.name,
         client_type: c.client_type.as_str().to_string(),
@@ -30,14 +31,16 @@ pub async fn oauth_endpoints() -> Result<OAuthEndpoints, AppError> {
 pub async fn list_clients() -> Result<Vec<ClientView>, AppError> {
     let ctx = super::ssr::ctx().await?;
     let clients = ctx.state.clients.list(&ctx.merchant_id().await?).await?;
-    Ok(clients.into_iter().map(view).collect())
+    let now = ctx.now();
+    Ok(clients.into_iter().map(|c| view(c, now)).collect())
 }
 
 #[server(prefix = "/fn", endpoint = "get_client", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
     let ctx = super::ssr::ctx().await?;
     let merchant = ctx.merchant_id().await?;
-    Ok(view(ctx.state.clients.get(&merchant, &client_id).await?))
+    let client = ctx.state.clients.get(&merchant, &client_id).await?;
+    Ok(view(client, ctx.now()))
 }
 
 /// The form's fields are posted by name ([`ClientForm`], flattened).
@@ -56,7 +59,7 @@ pub async fn create_client(
         .await?;
     let secret = secret.map(|s| s.0);
     Ok(IssuedClient {
-        client: view(client),
+        client: view(client, ctx.now()),
         secret,
     })
 }
@@ -74,7 +77,7 @@ pub async fn update_client(
         .state
         .clients
         .update(&merchant, &client_id, input, ctx.now());
-    Ok(view(client.await?))
+    Ok(view(client.await?, ctx.now()))
 }
 
 #[server(prefix = "/fn", endpoint = "delete_client")]
@@ -85,14 +88,29 @@ pub async fn delete_client(csrf_token: String, client_id: String) -> Result<Stri
     Ok(super::ssr::go("/dashboard/oauth"))
 }
 
+/// A new secret, returned this once; `overlap_hours` (0 to 168, blank 0) is how long the
+/// replaced one keeps working.
 #[server(prefix = "/fn", endpoint = "regenerate_secret")]
-pub async fn regenerate_secret(csrf_token: String, client_id: String) -> Result<String, AppError> {
+pub async fn regenerate_secret(
+    csrf_token: String,
+    client_id: String,
+    overlap_hours: Option<String>,
+) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    let secret = ctx
-        .state
-        .clients
-        .regenerate_secret(&merchant, &client_id, ctx.now())
+    let overlap = crate::oauth::clients::SecretOverlap::from_hours(overlap_hours.as_deref())?;
+    let clients = &ctx.state.clients;
+    let secret = clients
+        .regenerate_secret(&merchant, &client_id, overlap, ctx.now())
         .await?;
     Ok(secret.0)
+}
+
+/// Stops the replaced secret now, before its overlap ends.
+#[server(prefix = "/fn", endpoint = "end_secret_overlap")]
+pub async fn end_secret_overlap(csrf_token: String, client_id: String) -> Result<(), AppError> {
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
+    let merchant = ctx.merchant_id().await?;
+    let clients = &ctx.state.clients;
+    Ok(clients.end_secret_overlap(&merchant, &client_id).await?)
 }

@@ -64,6 +64,18 @@ impl Ctx {
             .ok_or(AppError::Unauthenticated)
     }
 
+    /// The browser's address and user agent, as the SSO log records them.
+    pub fn caller(&self) -> crate::sso::Caller {
+        let parts = use_context::<axum::http::request::Parts>();
+        crate::http::sso::caller(
+            &self.meta,
+            parts
+                .as_ref()
+                .map(|p| &p.headers)
+                .unwrap_or(&Default::default()),
+        )
+    }
+
     /// The subscriber portal's session cookie, if the browser sent one.
     pub fn portal_cookie(&self) -> Option<String> {
         use_context::<axum::http::request::Parts>()

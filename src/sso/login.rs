@@ -248,6 +248,54 @@ impl Sso {
         issued
     }
 
+    /// A one-time link into the portal as one of the merchant's own subscribers, asked from
+    /// the dashboard (no hash: the merchant's session is the proof), so the merchant sees what
+    /// that subscriber sees. Logged as a preview.
+    pub async fn preview(
+        &self,
+        merchant_id: &str,
+        subscriber: &SubscriberId,
+        caller: &Caller,
+        now: i64,
+    ) -> Result<IssuedLink, SsoError> {
+        let settings = self
+            .db
+            .sso_settings(merchant_id)
+            .await?
+            .filter(|s| s.enabled)
+            .ok_or(SsoError::Off)?;
+        if self
+            .db
+            .customer(merchant_id, subscriber.as_str())
+            .await?
+            .is_none()
+        {
+            return Err(SsoError::Invalid(format!(
+                "No subscriber \"{subscriber}\": push it first with POST /api/customers."
+            )));
+        }
+        let bound_ip = settings.bind_ip.then_some(caller.ip);
+        let link = self
+            .issue_link(&settings, subscriber, bound_ip, now)
+            .await
+            .map_err(|e| match e {
+                LoginError::Sso(e) => e,
+                other => SsoError::Invalid(other.to_string()),
+            })?;
+        let ua = caller.user_agent();
+        self.db
+            .log_sso_login(
+                merchant_id,
+                subscriber.as_str(),
+                now,
+                &caller.ip.to_string(),
+                &ua,
+                outcome::PREVIEW_ISSUED,
+            )
+            .await?;
+        Ok(link)
+    }
+
     /// Whether `hash` is the HMAC of `message` under the store's current or previous secret.
     fn hash_matches(
         &self,

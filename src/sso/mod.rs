@@ -44,6 +44,8 @@ const SECRET_PREFIX: &str = "sso_";
 /// What the login log records.
 pub mod outcome {
     pub const LINK_ISSUED: &str = "link_issued";
+    /// Issued from the dashboard, for the merchant to see the portal as the subscriber.
+    pub const PREVIEW_ISSUED: &str = "preview_issued";
     pub const INVALID_HASH: &str = "invalid_hash";
     pub const UNKNOWN_SUBSCRIBER: &str = "unknown_subscriber";
     pub const STALE_TIMESTAMP: &str = "stale_timestamp";

@@ -81,7 +81,6 @@ impl Sso {
         ))
     }
 
-    /// The current secret and, during an overlap window, the previous one.
     /// Turns single sign-on on, creating the store slug on first use and a secret when there is none.
     pub async fn enable(
         &self,

@@ -83,9 +83,31 @@ pub fn TypeToConfirm(id: &'static str, what: &'static str, expected: String) -> 
     view! {
         <label for=id class="mt-2 block text-sm">"Type " {what} " " <code>{expected.clone()}</code> " to confirm"</label>
         <input id=id name="confirm" type="text" autocomplete="off" spellcheck="false"
-               required pattern=expected.clone() title=format!("{what}: {expected}")
+               required pattern=literal_pattern(&expected) title=format!("{what}: {expected}")
                class="mt-1 block rounded-md border border-slate-300 px-3 py-2 font-mono text-sm"/>
     }
+}
+
+/// `s` as an HTML `pattern` that matches exactly `s`: browsers compile it in JavaScript's
+/// unicode-sets mode, where `.`, `+` and the like are operators and escaping any other
+/// character is an error.
+pub fn literal_pattern(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if "^$\\.*+?()[]{}|/".contains(ch) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A date people read (`2026-11-24`), with the exact time on hover and in `datetime`.
+#[component]
+pub fn When(at: i64) -> impl IntoView {
+    let exact = format_time(at);
+    let machine = format!("{}Z", exact.trim_end_matches(" UTC").replace(' ', "T"));
+    view! { <time datetime=machine title=exact>{format_date(at)}</time> }
 }
 
 /// Copies `text()` to the clipboard (once hydrated); says "Copied" for a moment.

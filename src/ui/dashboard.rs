@@ -16,7 +16,7 @@ pub fn DashboardLayout() -> impl IntoView {
         <div class="min-h-screen">
             <header class="flex flex-wrap items-center justify-between gap-2 bg-slate-900 px-4 py-3 text-white sm:px-6">
                 <div class="flex min-w-0 flex-wrap items-center gap-x-3">
-                    <a href="/dashboard/oauth" class="font-bold">"subgate"</a>
+                    <a href="/dashboard" class="font-bold">"subgate"</a>
                     <Suspense fallback=|| view! { <span class="text-slate-400">"…"</span> }>
                         {move || Suspend::new(async move {
                             match merchant.await {
@@ -36,8 +36,10 @@ pub fn DashboardLayout() -> impl IntoView {
             </header>
             <FormError error=logout_error/>
             <nav class="flex gap-1 overflow-x-auto bg-slate-100 px-4 pt-3 sm:px-6" aria-label="Dashboard">
+                <A href="/dashboard" exact=true attr:class=tab>"Overview"</A>
                 <A href="/dashboard/oauth" attr:class=tab>"OAuth"</A>
                 <A href="/dashboard/connect" attr:class=tab>"Connect"</A>
+                <A href="/dashboard/customers" attr:class=tab>"Customers"</A>
                 <A href="/dashboard/sso" attr:class=tab>"SSO"</A>
                 <A href="/dashboard/api" attr:class=tab>"API"</A>
             </nav>
@@ -59,7 +61,7 @@ pub fn DashboardNotFound() -> impl IntoView {
             <h1 class="text-xl font-semibold">"Page not found"</h1>
             <p class="mt-2 text-sm text-slate-600">
                 "There is no such page in your dashboard. "
-                <A href="/dashboard/oauth" attr:class="text-indigo-600 underline">"Go to your OAuth clients"</A>
+                <A href="/dashboard" attr:class="text-indigo-600 underline">"Go to your overview"</A>
             </p>
         </section>
     }

@@ -4,9 +4,11 @@
 pub mod auth;
 pub mod components;
 pub mod connect;
+pub mod customers;
 pub mod dashboard;
 pub mod explorer;
 pub mod home;
 pub mod oauth;
+pub mod overview;
 pub mod portal;
 pub mod sso;

@@ -6,11 +6,11 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::components::{CopyButton, CsrfField, FormError, BUTTON};
+use super::components::{CopyButton, CsrfField, FormError, When, BUTTON};
 use crate::dto::{ClientView, IssuedClient, OAuthEndpoints};
 use crate::server_fns::oauth::{
-    get_client, list_clients, oauth_endpoints, CreateClient, DeleteClient, RegenerateSecret,
-    UpdateClient,
+    get_client, list_clients, oauth_endpoints, CreateClient, DeleteClient, EndSecretOverlap,
+    RegenerateSecret, UpdateClient,
 };
 
 const INPUT: &str =
@@ -172,8 +172,14 @@ pub fn ClientPage() -> impl IntoView {
     let update = ServerAction::<UpdateClient>::new();
     let delete = ServerAction::<DeleteClient>::new();
     let regenerate = ServerAction::<RegenerateSecret>::new();
+    let end_overlap = ServerAction::<EndSecretOverlap>::new();
     let client = Resource::new(
-        move || (id(), update.version().get()),
+        move || {
+            (
+                id(),
+                update.version().get() + regenerate.version().get() + end_overlap.version().get(),
+            )
+        },
         |(id, _)| get_client(id),
     );
     let endpoints = Resource::new(|| (), |_| oauth_endpoints());
@@ -192,16 +198,40 @@ pub fn ClientPage() -> impl IntoView {
                     let client_id = client.id.clone();
                     let regenerate_view = confidential.then(|| {
                         let client_id = client_id.clone();
+                        let overlap = client.previous_secret_until.map(|until| {
+                            let client_id = client_id.clone();
+                            view! {
+                                <div id="secret-overlap" class="mt-6 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900">
+                                    "The previous secret still works until " <When at=until/> "."
+                                    <ActionForm action=end_overlap attr:class="mt-2">
+                                        <CsrfField/>
+                                        <input type="hidden" name="client_id" value=client_id/>
+                                        <button type="submit" id="end-secret-overlap" class="rounded-md border border-amber-400 px-3 py-1 text-sm">"Stop the previous secret now"</button>
+                                    </ActionForm>
+                                    <FormError error=error_of(end_overlap.value())/>
+                                </div>
+                            }
+                        });
                         view! {
-                            // asked first: the old secret stops working the moment this is sent
+                            {overlap}
+                            // asked first, with how long the replaced secret keeps working
                             <details id="regenerate-secret" class="mt-6">
                                 <summary class="cursor-pointer text-sm font-medium text-amber-800">"Regenerate secret…"</summary>
                                 <ActionForm action=regenerate attr:class="mt-2 rounded-md border border-amber-300 p-3">
-                                    <p class="text-xs text-slate-600">"The current secret stops working at once: every server that uses it needs the new one."</p>
+                                    <p class="text-xs text-slate-600">"Every server that uses this client needs the new secret. Keep the current one working for a while to move them one at a time, or stop it at once if it leaked."</p>
                                     <CsrfField/>
                                     <input type="hidden" name="client_id" value=client_id.clone()/>
+                                    <label for="overlap-hours" class="mt-2 block text-sm">"The current secret keeps working"</label>
+                                    <select id="overlap-hours" name="overlap_hours" class="mt-1 block rounded-md border border-slate-300 px-3 py-2 text-sm">
+                                        <option value="0" selected>"Not at all: it stops now"</option>
+                                        <option value="1">"For 1 hour"</option>
+                                        <option value="24">"For 24 hours"</option>
+                                        <option value="72">"For 3 days"</option>
+                                        <option value="168">"For 7 days"</option>
+                                    </select>
                                     <button type="submit" class="mt-2 rounded-md border border-amber-400 px-3 py-1 text-sm">"Regenerate now"</button>
                                 </ActionForm>
+                                <FormError error=error_of(regenerate.value())/>
                             </details>
                             {move || regenerate.value().get().and_then(Result::ok).map(|s| view! { <SecretOnce secret=s/> })}
                         }

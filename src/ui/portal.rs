@@ -83,31 +83,20 @@ fn Portal(view: PortalView) -> impl IntoView {
 
 #[component]
 fn SubscriptionCard(s: SubscriptionView) -> impl IntoView {
-    let renewal = s
-        .current_period_end
-        .or_else(|| s.items.iter().find_map(|i| i.current_period_end));
-    // `ends_at` is right in both of Stripe's billing modes; `cancel_at_period_end` is not
-    let when = match (s.status.is_current(), s.ends_at, renewal) {
-        (true, Some(t), _) => format!("Ends on {}", format_date(t)),
-        (true, None, Some(t)) => format!("Renews on {}", format_date(t)),
-        (false, Some(t), _) => format!("Ended on {}", format_date(t)),
-        _ => String::new(),
-    };
+    let when = s
+        .next_date()
+        .map(|d| format!("{} {}", d.label(), format_date(d.at())))
+        .unwrap_or_default();
     let trial = s
-        .trial_end
-        .filter(|_| s.status == crate::dto::payments::SubscriptionStatus::Trialing)
+        .trial_until()
         .map(|t| format!("Trial until {}", format_date(t)));
     view! {
         <li class="rounded-md border border-slate-200 p-4" data-subscription-id=s.id.clone() data-status=s.status.as_str()>
             {s.items.iter().map(|i| {
-                let every = match (i.interval.as_deref(), i.interval_count) {
-                    (Some(unit), Some(n)) if n > 1 => format!(" every {n} {unit}s"),
-                    (Some(unit), _) => format!(" / {unit}"),
-                    _ => String::new(),
-                };
+                let every = i.every();
                 view! {
                     <div class="flex items-baseline justify-between gap-4">
-                        <span class="font-medium" data-role="product">{i.product_name.clone().unwrap_or_else(|| i.product_id.clone())}</span>
+                        <span class="font-medium" data-role="product">{i.product()}</span>
                         <span data-role="price">{format!("{}{every}", format_amount(i.unit_amount, &i.currency))}</span>
                     </div>
                 }

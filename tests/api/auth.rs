@@ -12,10 +12,7 @@ async fn signing_up_logs_the_merchant_in_and_shows_the_dashboard() {
 
     let res = app.sign_up(&m).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(
-        res.json::<String>().await.expect("json"),
-        "/dashboard/oauth"
-    );
+    assert_eq!(res.json::<String>().await.expect("json"), "/dashboard");
 
     let page = app.get_page("/dashboard/oauth").await;
     assert_eq!(page.status(), 200);
@@ -83,7 +80,7 @@ async fn login_never_redirects_off_site() {
             .await;
         assert_eq!(
             res.json::<String>().await.expect("json"),
-            "/dashboard/oauth",
+            "/dashboard",
             "{evil}"
         );
     }
@@ -369,6 +366,6 @@ async fn a_plain_html_form_post_without_javascript_is_redirected() {
         .await
         .expect("post");
     assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()[LOCATION], "/dashboard/oauth");
+    assert_eq!(res.headers()[LOCATION], "/dashboard");
     assert_eq!(app.get_page("/dashboard/oauth").await.status(), 200);
 }

@@ -4,7 +4,10 @@
 
 use crate::db::payments::{CustomerRow, SubscriptionRow};
 use crate::db::sso::{SsoLoginRow, SsoSettingsRow};
-use crate::dto::payments::{CustomerView, SubscriptionItemView, SubscriptionView};
+use crate::dto::payments::{
+    CustomerDetail, CustomerList, CustomerSummary, CustomerView, SubscriptionItemView,
+    SubscriptionView,
+};
 use crate::dto::sso::{PortalView, RevealedSecrets, SecretMeta, SsoLoginView, SsoView};
 use crate::http::wire::path_segment;
 use crate::portal::PortalPage;
@@ -24,6 +27,38 @@ pub fn customer_view(c: &CustomerRow) -> CustomerView {
         synced_at: c.synced_at,
         subscriptions_url: format!("{url}/subscriptions"),
         url,
+    }
+}
+
+/// The dashboard's customer list; its cursor is the last subscriber id shown.
+pub fn customer_list_view(list: crate::payments::CustomerList) -> CustomerList {
+    let next_cursor = list
+        .more
+        .then(|| list.rows.last().map(|r| r.customer.subscriber_id.clone()))
+        .flatten();
+    CustomerList {
+        data: list
+            .rows
+            .into_iter()
+            .map(|r| CustomerSummary {
+                subscriber_id: r.customer.subscriber_id,
+                customer_id: r.customer.customer_id,
+                email: r.customer.email,
+                created_at: r.customer.created_at,
+                subscriptions: r.subscriptions,
+                status: r.lead_status,
+            })
+            .collect(),
+        next_cursor,
+        matching: list.matching,
+    }
+}
+
+/// The dashboard's page of one customer.
+pub fn customer_detail_view(c: &CustomerRow, subscriptions: &[SubscriptionRow]) -> CustomerDetail {
+    CustomerDetail {
+        customer: customer_view(c),
+        subscriptions: subscriptions.iter().map(subscription_view).collect(),
     }
 }
 

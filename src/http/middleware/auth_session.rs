@@ -1,5 +1,6 @@
 //! The merchant's browser session: who is logged in, and the guard in front of the dashboard.
 
+use crate::dto::overview::DASHBOARD_HOME;
 use axum::extract::Request;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
@@ -56,10 +57,8 @@ pub async fn guard(session: Session, req: Request, next: Next) -> Response {
             );
             see_other(&location)
         }
-        (true, true) if path == "/dashboard" || path == "/dashboard/" => {
-            see_other("/dashboard/oauth")
-        }
-        (false, true) => see_other("/dashboard/oauth"),
+        (true, true) if path == "/dashboard/" => see_other(DASHBOARD_HOME),
+        (false, true) => see_other(DASHBOARD_HOME),
         _ => next.run(req).await,
     }
 }
@@ -83,7 +82,7 @@ pub fn safe_next(next: Option<&str>) -> String {
         {
             p.to_string()
         }
-        _ => "/dashboard/oauth".to_string(),
+        _ => DASHBOARD_HOME.to_string(),
     }
 }
 
@@ -100,12 +99,12 @@ mod tests {
             "javascript:alert(1)",
             "/ok\n",
         ] {
-            assert_eq!(safe_next(Some(evil)), "/dashboard/oauth", "{evil}");
+            assert_eq!(safe_next(Some(evil)), super::DASHBOARD_HOME, "{evil}");
         }
         assert_eq!(
             safe_next(Some("/o/authorize/?client_id=x")),
             "/o/authorize/?client_id=x"
         );
-        assert_eq!(safe_next(None), "/dashboard/oauth");
+        assert_eq!(safe_next(None), super::DASHBOARD_HOME);
     }
 }

@@ -98,7 +98,11 @@ async fn authenticated_client(
     form: &HashMap<String, String>,
 ) -> Result<Client, OAuthError> {
     let (id, secret) = client_credentials_of(headers, form)?;
-    state.clients.authenticate(&id, secret.as_deref()).await
+    let now = state.clock.now();
+    state
+        .clients
+        .authenticate(&id, secret.as_deref(), now)
+        .await
 }
 
 /// An answer to a client, readable by a page on an origin that client registered (CORS): only

@@ -226,3 +226,154 @@ async fn rotate_signing_key_on_the_command_line_switches_the_signing_key() {
         "old tokens still verify"
     );
 }
+
+/// Client credentials with this secret: the status the token endpoint answers.
+async fn with_secret(app: &crate::support::TestApp, client_id: &str, secret: &str) -> u16 {
+    let (status, _, _) = token(
+        app,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ],
+    )
+    .await;
+    status
+}
+
+async fn regenerate(app: &crate::support::TestApp, client_id: &str, hours: &str) -> String {
+    let res = app
+        .call_fn(
+            "regenerate_secret",
+            &[("client_id", client_id), ("overlap_hours", hours)],
+        )
+        .await;
+    assert_eq!(res.status(), 200, "overlap {hours}");
+    res.json().await.expect("the new secret")
+}
+
+async fn client_view(app: &crate::support::TestApp, client_id: &str) -> Value {
+    app.client
+        .get(app.url("/fn/get_client"))
+        .query(&[("client_id", client_id)])
+        .send()
+        .await
+        .expect("get_client")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn a_regenerated_secret_can_overlap_the_old_one_for_a_chosen_time() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let id = s.confidential_id.as_str();
+
+    // 24 hours of overlap: both work, and the tab says until when
+    let second = regenerate(&app, id, "24").await;
+    assert_eq!(
+        with_secret(&app, id, &s.secret).await,
+        200,
+        "the old one, still"
+    );
+    assert_eq!(with_secret(&app, id, &second).await, 200);
+    let until = client_view(&app, id).await["previous_secret_until"]
+        .as_i64()
+        .expect("until");
+    assert!((until - app.clock.now() - 24 * 3600).abs() <= 2, "{until}");
+
+    // an hour of overlap: an hour later the old one stops, the new one goes on
+    let third = regenerate(&app, id, "1").await;
+    assert_eq!(
+        with_secret(&app, id, &s.secret).await,
+        401,
+        "two rotations back"
+    );
+    assert_eq!(with_secret(&app, id, &second).await, 200);
+    app.clock.advance(3600);
+    assert_eq!(with_secret(&app, id, &second).await, 401);
+    assert_eq!(with_secret(&app, id, &third).await, 200);
+    assert_eq!(
+        client_view(&app, id).await["previous_secret_until"],
+        Value::Null
+    );
+    // and the sweep forgets its hash
+    let report = app
+        .state
+        .db
+        .sweep(app.clock.now(), 100, 10)
+        .await
+        .expect("sweep");
+    assert!(
+        report.contains(&("oauth_client_previous_secrets", 1)),
+        "{report:?}"
+    );
+
+    let fourth = regenerate(&app, id, "1").await;
+    assert_eq!(with_secret(&app, id, &third).await, 200);
+
+    // the merchant may end the overlap early
+    let res = app
+        .call_fn("end_secret_overlap", &[("client_id", id)])
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(with_secret(&app, id, &third).await, 401);
+    assert_eq!(with_secret(&app, id, &fourth).await, 200);
+
+    // no overlap (the form's default, and a script that sends nothing): the old one stops now
+    let fifth = regenerate(&app, id, "0").await;
+    assert_eq!(with_secret(&app, id, &fourth).await, 401);
+    let res = app.call_fn("regenerate_secret", &[("client_id", id)]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(with_secret(&app, id, &fifth).await, 401);
+}
+
+#[tokio::test]
+async fn a_secret_overlap_is_bounded_and_only_the_owner_sets_it() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let id = s.confidential_id.as_str();
+    for bad in ["169", "-1", "1.5", "a day", "99999999999999999999"] {
+        let res = app
+            .call_fn(
+                "regenerate_secret",
+                &[("client_id", id), ("overlap_hours", bad)],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{bad}");
+        let body: Value = res.json().await.expect("json");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("string")
+                .contains("0 to 168 hours"),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        with_secret(&app, id, &s.secret).await,
+        200,
+        "nothing changed"
+    );
+
+    // another merchant can neither rotate nor end an overlap of this client
+    regenerate(&app, id, "24").await;
+    let other = app.new_browser();
+    other.sign_up(&Merchant::generate()).await;
+    for (name, fields) in [
+        (
+            "regenerate_secret",
+            vec![("client_id", id), ("overlap_hours", "0")],
+        ),
+        ("end_secret_overlap", vec![("client_id", id)]),
+    ] {
+        let res = other.call_fn(name, &fields).await;
+        assert_eq!(res.status(), 404, "{name}");
+    }
+    assert_eq!(
+        with_secret(&app, id, &s.secret).await,
+        200,
+        "the overlap holds"
+    );
+}

@@ -10,6 +10,8 @@ use crate::support::{browser, connected, demo_customer, error_of, push, TestApp}
 pub(crate) struct Ready {
     pub(crate) store: String,
     pub(crate) secret: String,
+    /// The merchant, their Stripe account and a bearer token with every scope.
+    pub(crate) connected: crate::support::Connected,
 }
 
 pub(crate) async fn ready(app: &TestApp) -> Ready {
@@ -20,6 +22,7 @@ pub(crate) async fn ready(app: &TestApp) -> Ready {
     Ready {
         store: status["store"].as_str().expect("store").to_string(),
         secret: secrets(app).await.0,
+        connected: c,
     }
 }
 

@@ -22,7 +22,7 @@ use stripe_billing::subscription::{
     ListSubscription, ListSubscriptionStatus, RetrieveSubscription,
 };
 use stripe_connect::account::RetrieveForMyAccountAccount;
-use stripe_core::customer::{RetrieveCustomer, RetrieveCustomerReturned};
+use stripe_core::customer::{ListCustomer, RetrieveCustomer, RetrieveCustomerReturned};
 use stripe_shared::AccountId;
 use url::Url;
 
@@ -239,6 +239,16 @@ impl PaymentGateway for StripeGateway {
                 "The Stripe customer {customer_id} was deleted."
             ))),
         }
+    }
+
+    async fn list_customers(
+        &self,
+        account_id: &str,
+        limit: u8,
+    ) -> Result<Vec<Customer>, GatewayError> {
+        let request = ListCustomer::new().limit(i64::from(limit.clamp(1, 100)));
+        let page = self.send(account_id, request).await?;
+        Ok(page.data.iter().map(Customer::from).collect())
     }
 
     async fn list_subscriptions(

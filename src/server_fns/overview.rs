@@ -1,0 +1,25 @@
+//! The dashboard's overview.
+
+use leptos::prelude::*;
+
+use crate::dto::overview::OverviewView;
+use crate::error::AppError;
+
+#[server(prefix = "/fn", endpoint = "overview", input = leptos::server_fn::codec::GetUrl)]
+pub async fn overview() -> Result<OverviewView, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let merchant = ctx.merchant_id().await?;
+    crate::http::overview::view(&ctx.state, &merchant, ctx.now()).await
+}
+
+/// On a test-mode account: links a demo customer in one click; goes to their page.
+#[server(prefix = "/fn", endpoint = "push_demo_customer")]
+pub async fn push_demo_customer(csrf_token: String) -> Result<String, AppError> {
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
+    let merchant = ctx.merchant_id().await?;
+    let subscriber =
+        crate::http::overview::push_demo_customer(&ctx.state, &merchant, ctx.now()).await?;
+    Ok(super::ssr::go(&crate::dto::payments::customer_page(
+        &subscriber,
+    )))
+}
