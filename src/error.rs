@@ -283,6 +283,7 @@ mod server {
                     "Your session has ended: open the portal again from the store's website."
                         .into(),
                 ),
+                PortalError::Invalid(message) => AppError::Validation(message),
                 PortalError::Sso(e) => e.into(),
                 PortalError::Payments(e) => e.into(),
                 PortalError::Database(e) => e.into(),

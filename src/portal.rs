@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::db::payments::SubscriptionRow;
 use crate::db::Db;
-use crate::payments::customers::{ReturnUrl, SubscriberId};
+use crate::payments::customers::{parse_email, ReturnUrl, SubscriberId};
 use crate::payments::gateway::PortalSession;
 use crate::payments::{Payments, PaymentsError};
 use crate::sso::{Sso, SsoError, SubscriberSession};
@@ -19,6 +19,9 @@ pub enum PortalError {
     /// No portal session (never opened, expired, signed out, or SSO turned off).
     #[error("the portal session has ended")]
     SessionEnded,
+    /// Branding that does not parse; the message names the field and the rule.
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Sso(#[from] SsoError),
     #[error(transparent)]
@@ -33,10 +36,20 @@ pub struct PortalPage {
     pub business_name: String,
     pub subscriber_id: String,
     pub email: Option<String>,
+    pub branding: Branding,
     pub subscriptions: Vec<SubscriptionRow>,
     /// The subscriptions cannot be shown now: the merchant's gateway is not connected, or the
     /// customer is gone from it. The subscriber can only ask the merchant.
     pub unavailable: bool,
+}
+
+/// What the portal shows of the merchant besides their name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Branding {
+    /// "Back to the store" (https).
+    pub store_url: Option<String>,
+    /// Where subscribers ask for help.
+    pub support_email: Option<String>,
 }
 
 pub struct Portal {
@@ -92,17 +105,68 @@ impl Portal {
             Ok((customer, rows)) => (customer.email, rows, false),
             Err(e @ (PaymentsError::NotConnected { .. } | PaymentsError::NotFound(_))) => {
                 tracing::info!(error = %e, "portal without subscriptions");
-                (None, vec![], true)
+                // the email as last pushed, so the page still greets them by it
+                let known = self
+                    .payments
+                    .customer(&session.merchant_id, &subscriber)
+                    .await;
+                (known.ok().and_then(|c| c.email), vec![], true)
             }
             Err(e) => return Err(e.into()),
         };
         Ok(Some(PortalPage {
+            branding: self.branding(&session.merchant_id).await?,
             business_name,
             subscriber_id: session.subscriber_id,
             email,
             subscriptions,
             unavailable,
         }))
+    }
+
+    /// What the merchant set for their portal (nothing until they do).
+    pub async fn branding(&self, merchant_id: &str) -> Result<Branding, PortalError> {
+        let (store_url, support_email) = self.db.portal_branding(merchant_id).await?;
+        Ok(Branding {
+            store_url,
+            support_email,
+        })
+    }
+
+    /// Saves the portal's branding; blank fields clear.
+    pub async fn save_branding(
+        &self,
+        merchant_id: &str,
+        store_url: Option<&str>,
+        support_email: Option<&str>,
+        now: i64,
+    ) -> Result<Branding, PortalError> {
+        let store_url = store_url
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| {
+                ReturnUrl::parse(u).map_err(|_| {
+                    PortalError::Invalid(
+                        "Back to store: an absolute https URL (http only for localhost), at most 2000 characters.".into(),
+                    )
+                })
+            })
+            .transpose()?
+            .map(|u| u.as_str().to_string());
+        let support_email = parse_email(support_email)
+            .map_err(|_| PortalError::Invalid("Support email: a valid email address.".into()))?;
+        self.db
+            .save_portal_branding(
+                merchant_id,
+                store_url.as_deref(),
+                support_email.as_deref(),
+                now,
+            )
+            .await?;
+        Ok(Branding {
+            store_url,
+            support_email,
+        })
     }
 
     /// A customer-portal session on the gateway for the signed-in subscriber.

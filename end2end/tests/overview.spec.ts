@@ -51,6 +51,12 @@ test('a new merchant follows the Get started checklist to the end', async ({ pag
   await hydrated(page);
   await page.click('#enable-sso');
   await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
+  // and the portal's way back to the store, and where to ask for help
+  await hydrated(page);
+  await page.fill('#store-url', 'https://shop.example.com/account');
+  await page.fill('#support-email', 'help@shop.example.com');
+  await page.click('#save-portal-branding');
+  await expect(page.locator('#portal-branding-saved')).toHaveText('Saved');
   await page.goto('/dashboard');
   await expect(step('sso')).toHaveAttribute('data-done', 'true');
 
@@ -63,6 +69,11 @@ test('a new merchant follows the Get started checklist to the end', async ({ pag
   await page.click('#confirm-sso');
   await expect(page).toHaveURL(/\/portal$/);
   await expect(page.locator('#portal-subscriptions li').first().locator('[data-role="product"]')).toHaveText('Pro');
+  // the merchant's branding, and never the subscriber id
+  await expect(page.locator('#portal-back')).toHaveAttribute('href', 'https://shop.example.com/account');
+  await expect(page.locator('#portal-support a')).toHaveAttribute('href', 'mailto:help@shop.example.com');
+  await expect(page.locator('#portal-subscriber')).toHaveText('ada@example.com');
+  expect(await page.locator('#portal').textContent()).not.toContain('demo-ada');
 
   await page.goto('/dashboard');
   await expect(page.locator('#get-started h2')).toHaveText("You're set up");

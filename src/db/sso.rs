@@ -330,6 +330,45 @@ impl Db {
     }
 
     /// The most recent entries first.
+    /// The merchant's portal branding: (back-to-store URL, support email).
+    pub async fn portal_branding(
+        &self,
+        merchant_id: &str,
+    ) -> Result<(Option<String>, Option<String>), sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT store_url, support_email FROM portal_branding WHERE merchant_id = $1",
+        )
+        .bind(merchant_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => (row.try_get("store_url")?, row.try_get("support_email")?),
+            None => (None, None),
+        })
+    }
+
+    pub async fn save_portal_branding(
+        &self,
+        merchant_id: &str,
+        store_url: Option<&str>,
+        support_email: Option<&str>,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO portal_branding (merchant_id, store_url, support_email, updated_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (merchant_id) DO UPDATE SET store_url = excluded.store_url,
+               support_email = excluded.support_email, updated_at = excluded.updated_at",
+        )
+        .bind(merchant_id)
+        .bind(store_url)
+        .bind(support_email)
+        .bind(now)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     /// How many log entries with `outcome` each day since `since` (day 0 starts at `since`):
     /// `(day, count)` for the days that have any.
     pub async fn sso_daily(

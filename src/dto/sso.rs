@@ -59,6 +59,7 @@ pub struct PortalView {
     pub business_name: String,
     pub subscriber_id: String,
     pub email: Option<String>,
+    pub branding: PortalBranding,
     pub subscriptions: Vec<SubscriptionView>,
     /// Why subscriptions cannot be shown right now (e.g. the merchant's Stripe is disconnected).
     pub unavailable: Option<String>,
@@ -120,4 +121,12 @@ pub struct SsoLoginData {
     pub redirection_url: String,
     #[cfg_attr(feature = "ssr", schema(example = 1764400120))]
     pub expires_at: i64,
+}
+
+/// What the portal shows of the merchant besides their name (set on the SSO tab).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalBranding {
+    /// "Back to the store".
+    pub store_url: Option<String>,
+    pub support_email: Option<String>,
 }

@@ -128,3 +128,29 @@ fn hash_test(origin: &str, tried: crate::sso::HashFor) -> HashTest {
         curl,
     }
 }
+
+/// The portal's branding as the merchant set it.
+#[server(prefix = "/fn", endpoint = "portal_branding", input = leptos::server_fn::codec::GetUrl)]
+pub async fn portal_branding() -> Result<crate::dto::sso::PortalBranding, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let branding = ctx.state.portal.branding(&ctx.merchant_id().await?).await?;
+    Ok(crate::http::api::views::branding_view(branding))
+}
+
+/// Saves the portal's "back to store" URL and support email (blank clears).
+#[server(prefix = "/fn", endpoint = "save_portal_branding")]
+pub async fn save_portal_branding(
+    csrf_token: String,
+    store_url: Option<String>,
+    support_email: Option<String>,
+) -> Result<crate::dto::sso::PortalBranding, AppError> {
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
+    let merchant = ctx.merchant_id().await?;
+    let (url, email) = (store_url.as_deref(), support_email.as_deref());
+    let saved = ctx
+        .state
+        .portal
+        .save_branding(&merchant, url, email, ctx.now())
+        .await?;
+    Ok(crate::http::api::views::branding_view(saved))
+}

@@ -41,17 +41,29 @@ fn Portal(view: PortalView) -> impl IntoView {
     let logout = ServerAction::<PortalLogout>::new();
     let billing_error = follow_success(billing.value());
     let logout_error = follow_success(logout.value());
-    let who = view
-        .email
-        .clone()
-        .unwrap_or_else(|| view.subscriber_id.clone());
+    // the merchant's own subscriber id is theirs, never shown: the email, or nothing
+    let who = view.email.clone().map(|email| {
+        view! { <p class="text-sm text-slate-600">"Signed in as " <span id="portal-subscriber">{email}</span></p> }
+    });
+    let back = view.branding.store_url.clone().map(|url| {
+        let label = format!("← Back to {}", view.business_name);
+        view! { <a id="portal-back" href=url class="text-sm text-indigo-700 underline">{label}</a> }
+    });
+    let support = view.branding.support_email.clone().map(|email| {
+        view! {
+            <p id="portal-support" class="mt-6 text-sm text-slate-600">
+                "Questions? Write to " <a href=format!("mailto:{email}") class="text-indigo-700 underline">{email.clone()}</a> "."
+            </p>
+        }
+    });
     let has_subscriptions = !view.subscriptions.is_empty();
     view! {
         <div id="portal" class="rounded-xl bg-white p-8 shadow">
             <header class="flex items-start justify-between gap-4">
                 <div>
+                    {back}
                     <h1 id="portal-business" class="text-2xl font-bold">{view.business_name.clone()}</h1>
-                    <p class="text-sm text-slate-600">"Signed in as " <span id="portal-subscriber">{who}</span></p>
+                    {who}
                 </div>
                 <ActionForm action=logout attr:id="portal-logout-form">
                     <CsrfField/>
@@ -77,6 +89,7 @@ fn Portal(view: PortalView) -> impl IntoView {
                 </ActionForm>
             })}
             <FormError error=billing_error/>
+            {support}
         </div>
     }
 }

@@ -8,8 +8,8 @@ use super::auth::follow_success;
 use super::components::{format_time, CopyButton, CsrfField, FormError, TypeToConfirm, BUTTON};
 use crate::dto::sso::{SsoLoginView, SsoView};
 use crate::server_fns::sso::{
-    sso_status, DisableSso, EnableSso, RevealSsoSecrets, RotateSsoSecret, SaveSsoSettings,
-    TestSsoHash,
+    portal_branding, sso_status, DisableSso, EnableSso, RevealSsoSecrets, RotateSsoSecret,
+    SavePortalBranding, SaveSsoSettings, TestSsoHash,
 };
 
 const INPUT: &str = "mt-1 block rounded-md border border-slate-300 px-3 py-2 font-mono text-sm";
@@ -67,6 +67,7 @@ fn SsoBody(view: SsoView) -> impl IntoView {
         <HashTester/>
         <Snippets endpoint=endpoint/>
         <Settings view=view.clone()/>
+        <Branding/>
         <TurnOff store=view.store.clone().unwrap_or_default()/>
         <LoginLog logins=view.logins/>
     }
@@ -315,6 +316,43 @@ fn Settings(view: SsoView) -> impl IntoView {
             </label>
             <button type="submit" id="save-sso-settings" class=SECONDARY disabled=move || save.pending().get()>"Save settings"</button>
         </ActionForm>
+        <FormError error=error/>
+    }
+}
+
+/// What the subscriber portal shows of the store besides its name: the way back and where to
+/// ask for help. Says "Saved" when saved.
+#[component]
+fn Branding() -> impl IntoView {
+    let save = ServerAction::<SavePortalBranding>::new();
+    let current = Resource::new(|| (), |_| portal_branding());
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let saved = move || save.value().get().is_some_and(|r| r.is_ok());
+    view! {
+        <h2 class="mt-8 font-semibold">"Your portal"</h2>
+        <p class="text-sm text-slate-600">"Shown to your subscribers in the portal, beside your business name."</p>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let b = current.await.unwrap_or_default();
+                view! {
+                    <ActionForm action=save attr:id="portal-branding-form" attr:class="mt-2 space-y-3">
+                        <CsrfField/>
+                        <label class="block">
+                            <span class="block text-sm font-medium">"Back to your store (https URL)"</span>
+                            <input type="url" name="store_url" id="store-url" maxlength="2000" placeholder="https://shop.example.com/account"
+                                   value=b.store_url.unwrap_or_default() class=INPUT/>
+                        </label>
+                        <label class="block">
+                            <span class="block text-sm font-medium">"Support email"</span>
+                            <input type="email" name="support_email" id="support-email" maxlength="254" placeholder="help@shop.example.com"
+                                   value=b.support_email.unwrap_or_default() class=INPUT/>
+                        </label>
+                        <button type="submit" id="save-portal-branding" class=SECONDARY disabled=move || save.pending().get()>"Save"</button>
+                        {move || saved().then(|| view! { <span id="portal-branding-saved" role="status" class="ml-2 text-sm text-emerald-700">"Saved"</span> })}
+                    </ActionForm>
+                }
+            })}
+        </Suspense>
         <FormError error=error/>
     }
 }

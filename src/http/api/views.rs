@@ -149,11 +149,19 @@ pub fn portal_view(page: PortalPage) -> PortalView {
         )
     });
     PortalView {
+        branding: branding_view(page.branding),
         subscriptions: page.subscriptions.iter().map(subscription_view).collect(),
         business_name: page.business_name,
         subscriber_id: page.subscriber_id,
         email: page.email,
         unavailable,
+    }
+}
+
+pub fn branding_view(b: crate::portal::Branding) -> crate::dto::sso::PortalBranding {
+    crate::dto::sso::PortalBranding {
+        store_url: b.store_url,
+        support_email: b.support_email,
     }
 }
 
