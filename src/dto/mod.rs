@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod explorer;
+pub mod markdown;
 pub mod overview;
 pub mod payments;
 pub mod sso;

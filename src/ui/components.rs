@@ -102,6 +102,47 @@ pub fn literal_pattern(s: &str) -> String {
     out
 }
 
+/// A description's Markdown (see [`crate::dto::markdown`]) as paragraphs of nodes; `inline`
+/// puts them in one `<span>` (inside a label, where paragraphs may not go).
+#[component]
+pub fn Markdown(
+    text: String,
+    #[prop(optional)] id: &'static str,
+    #[prop(default = "text-sm text-slate-700")] class: &'static str,
+    #[prop(optional)] inline: bool,
+) -> impl IntoView {
+    use crate::dto::markdown::{paragraphs, Inline};
+    let spans = |spans: Vec<Inline>| {
+        spans
+            .into_iter()
+            .map(|span| match span {
+                Inline::Text(t) => t.into_any(),
+                Inline::Code(c) => {
+                    view! { <code class="rounded bg-slate-100 px-1 text-xs">{c}</code> }.into_any()
+                }
+                Inline::Strong(s) => view! { <strong>{s}</strong> }.into_any(),
+                Inline::Link { text, href } => {
+                    view! { <a href=href class="text-indigo-700 underline">{text}</a> }.into_any()
+                }
+            })
+            .collect_view()
+    };
+    let paragraphs = paragraphs(&text);
+    if inline {
+        let all = paragraphs
+            .into_iter()
+            .map(|p| view! { {spans(p)} " " })
+            .collect_view();
+        view! { <span id=(!id.is_empty()).then_some(id) class=class>{all}</span> }.into_any()
+    } else {
+        let all = paragraphs
+            .into_iter()
+            .map(|p| view! { <p class="mt-1">{spans(p)}</p> })
+            .collect_view();
+        view! { <div id=(!id.is_empty()).then_some(id) class=class>{all}</div> }.into_any()
+    }
+}
+
 /// A date people read (`2026-11-24`), with the exact time on hover and in `datetime`.
 #[component]
 pub fn When(at: i64) -> impl IntoView {

@@ -14,7 +14,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use serde_json::Value;
 
-use super::components::{csrf_token, shell_quote, CopyButton, BUTTON};
+use super::components::{csrf_token, shell_quote, CopyButton, Markdown, BUTTON};
 use crate::dto::explorer::{browse_href, query_component, query_pairs, ApiCatalog, ApiOperation};
 use crate::server_fns::explorer::{explorer_token, load_api_catalog};
 
@@ -382,7 +382,7 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
                                    None => vals.push((for_input.clone(), v)),
                                });
                            }/>
-                    <span class="text-xs text-slate-500">{p.description.clone()}</span>
+                    <Markdown text=p.description.clone() class="block text-xs text-slate-500" inline=true/>
                 </label>
             }
         })
@@ -390,11 +390,13 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
 
     let header = view! {
         <nav id="breadcrumbs" aria-label="Breadcrumbs" class="text-sm text-slate-500">{breadcrumbs}</nav>
-        <h2 class="mt-2 text-lg font-semibold">{if o.summary.is_empty() { o.path.clone() } else { o.summary.clone() }}</h2>
+        <h2 class="mt-2 text-lg font-semibold" id="op-summary">
+            <Markdown text=if o.summary.is_empty() { o.path.clone() } else { o.summary.clone() } class="" inline=true/>
+        </h2>
         <p class="mt-1 font-mono text-sm">
             <span class=format!("rounded px-1 {}", method_class(&o.method))>{o.method.clone()}</span>" "{o.path.clone()}
         </p>
-        <p class="mt-2 whitespace-pre-line text-sm text-slate-700" id="op-description">{o.description.clone()}</p>
+        <Markdown text=o.description.clone() id="op-description" class="mt-2 text-sm text-slate-700"/>
     }
     .into_any();
     let form = view! {

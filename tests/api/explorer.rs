@@ -138,3 +138,22 @@ async fn copy_as_curl_gets_a_working_token_from_the_merchants_own_confidential_c
     .await;
     assert_eq!(status, 404, "{body}");
 }
+
+#[tokio::test]
+async fn the_api_tab_renders_markdown_instead_of_showing_backticks() {
+    let app = spawn_app().await;
+    app.signed_up().await;
+    let html = app
+        .get_page("/dashboard/api?op=POST%20/api/customers")
+        .await
+        .text()
+        .await
+        .expect("html");
+    // the operation's summary (its doc comment's first paragraph) holds the backticks here
+    let start = html
+        .find("id=\"op-summary\"")
+        .expect("the summary, server-rendered");
+    let summary = &html[start..start + html[start..].find("</h2>").expect("its end")];
+    assert!(summary.contains(">POST /api/customers</code>"), "{summary}");
+    assert!(!summary.contains('`'), "no literal backticks: {summary}");
+}
