@@ -1,6 +1,6 @@
 //! The dashboard's overview, composed from every domain: the "Get started" checklist follows
 //! the merchant's real data, the figures come from the subscription mirror, the chart from the
-//! SSO log. And the overview's one-click demo customer, on a test-mode account.
+//! SSO log.
 
 use crate::dto::overview::{Daily, Money, OverviewView, Step};
 use crate::dto::payments::{customer_page, ConnectionState, CUSTOMERS_TAB};
@@ -108,14 +108,4 @@ pub async fn view(state: &AppState, merchant: &str, now: i64) -> Result<Overview
         sso_logins: Daily { start, counts },
         demo_push: connection_is_test,
     })
-}
-
-/// The overview's one-click demo customer; answers the subscriber id.
-pub async fn push_demo_customer(
-    state: &AppState,
-    merchant: &str,
-    now: i64,
-) -> Result<String, AppError> {
-    let subscriber = state.payments.push_demo_customer(merchant, now).await?;
-    Ok(subscriber.as_str().to_string())
 }

@@ -17,9 +17,8 @@ pub async fn overview() -> Result<OverviewView, AppError> {
 pub async fn push_demo_customer(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    let subscriber =
-        crate::http::overview::push_demo_customer(&ctx.state, &merchant, ctx.now()).await?;
-    Ok(super::ssr::go(&crate::dto::payments::customer_page(
-        &subscriber,
-    )))
+    let payments = &ctx.state.payments;
+    let subscriber = payments.push_demo_customer(&merchant, ctx.now()).await?;
+    let page = crate::dto::payments::customer_page(subscriber.as_str());
+    Ok(super::ssr::go(&page))
 }

@@ -215,12 +215,7 @@ async fn a_customer_page_shows_the_mirrored_subscriptions() {
     assert_eq!(status, 422);
 
     // rendered on the server, before any script: the table, the plan, readable dates
-    let html = app
-        .get_page("/dashboard/customers/user-grace")
-        .await
-        .text()
-        .await
-        .expect("html");
+    let html = app.page_html("/dashboard/customers/user-grace").await;
     assert!(html.contains("id=\"customer-subscriptions\""), "{html}");
     assert!(html.contains(">Team<"), "the plan by its product's name");
     assert!(html.contains("200.00 USD / year"));
@@ -229,12 +224,7 @@ async fn a_customer_page_shows_the_mirrored_subscriptions() {
         "dates carry the exact time"
     );
 
-    let html = app
-        .get_page("/dashboard/customers?search=ada")
-        .await
-        .text()
-        .await
-        .expect("html");
+    let html = app.page_html("/dashboard/customers?search=ada").await;
     assert!(html.contains("data-subscriber-id=\"user-ada\""), "{html}");
     assert!(!html.contains("data-subscriber-id=\"user-grace\""));
 }
@@ -247,12 +237,7 @@ async fn a_subscriber_id_with_url_characters_has_a_working_page() {
     let odd = "a.b+c@x&y=z;(1)";
     assert_eq!(push(&app, &s.token, odd, &ada).await.status().as_u16(), 201);
 
-    let html = app
-        .get_page("/dashboard/customers")
-        .await
-        .text()
-        .await
-        .expect("html");
+    let html = app.page_html("/dashboard/customers").await;
     let href = subgate::dto::payments::customer_page(odd);
     assert!(
         html.contains(&href.replace('&', "&amp;")),

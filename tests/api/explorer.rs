@@ -144,11 +144,8 @@ async fn the_api_tab_renders_markdown_instead_of_showing_backticks() {
     let app = spawn_app().await;
     app.signed_up().await;
     let html = app
-        .get_page("/dashboard/api?op=POST%20/api/customers")
-        .await
-        .text()
-        .await
-        .expect("html");
+        .page_html("/dashboard/api?op=POST%20/api/customers")
+        .await;
     // the operation's summary (its doc comment's first paragraph) holds the backticks here
     let start = html
         .find("id=\"op-summary\"")

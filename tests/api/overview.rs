@@ -65,7 +65,7 @@ async fn a_new_merchant_lands_on_the_overview_with_nothing_done() {
     );
 
     // rendered on the server: the checklist is there before any script runs
-    let html = app.get_page("/dashboard").await.text().await.expect("html");
+    let html = app.page_html("/dashboard").await;
     assert!(html.contains("id=\"get-started\""), "{html}");
     assert!(html.contains("Get started: 0 of 5 done"));
     assert!(html.contains("id=\"sso-chart\""));
@@ -140,7 +140,7 @@ async fn the_checklist_follows_the_merchants_progress_to_the_end() {
     assert_eq!(status, 303);
     let o = overview(&app).await;
     assert_eq!(done(&o).len(), 5, "{o}");
-    let html = app.get_page("/dashboard").await.text().await.expect("html");
+    let html = app.page_html("/dashboard").await;
     assert!(
         html.contains("You&#x27;re set up") || html.contains("You're set up"),
         "{html}"

@@ -54,12 +54,7 @@ async fn the_portal_shows_the_way_back_to_the_store_and_the_support_email() {
     );
     assert_eq!(portal["branding"]["support_email"], "help@shop.example.com");
     // rendered on the server, before any script
-    let html = subscriber
-        .get_page("/portal")
-        .await
-        .text()
-        .await
-        .expect("html");
+    let html = subscriber.page_html("/portal").await;
     assert!(
         html.contains(r#"id="portal-back" href="https://shop.example.com/account""#),
         "{html}"
@@ -70,12 +65,7 @@ async fn the_portal_shows_the_way_back_to_the_store_and_the_support_email() {
     assert_eq!(save(&app, "", "").await.status().as_u16(), 200);
     let portal = portal_view(&subscriber).await;
     assert_eq!(portal["branding"]["store_url"], Value::Null);
-    let html = subscriber
-        .get_page("/portal")
-        .await
-        .text()
-        .await
-        .expect("html");
+    let html = subscriber.page_html("/portal").await;
     assert!(!html.contains("portal-back"));
 }
 
@@ -123,12 +113,7 @@ async fn the_portal_never_shows_the_subscriber_id_even_with_stripe_disconnected(
         .call_fn("revoke_connection", &[("confirm", &r.connected.account)])
         .await;
     assert_eq!(res.status().as_u16(), 200);
-    let html = subscriber
-        .get_page("/portal")
-        .await
-        .text()
-        .await
-        .expect("html");
+    let html = subscriber.page_html("/portal").await;
     assert!(html.contains("id=\"portal-unavailable\""), "{html}");
     assert!(
         html.contains(r#"<span id="portal-subscriber">ada@example.com</span>"#),

@@ -268,6 +268,11 @@ impl TestApp {
             .expect("GET page")
     }
 
+    /// A page's HTML, as the server renders it before any script.
+    pub async fn page_html(&self, path: &str) -> String {
+        self.get_page(path).await.text().await.expect("html")
+    }
+
     /// The CSRF token the current session's pages carry (starts a session if there is none).
     pub async fn csrf_token(&self) -> String {
         let html = self.get_page("/").await.text().await.expect("body");
