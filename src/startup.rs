@@ -138,13 +138,19 @@ impl Application {
                 tracing::debug!(error = %e, "could not set TCP_NODELAY");
             }
         });
-        axum::serve(
+        let db = self.state.db.clone();
+        let served = axum::serve(
             listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await;
+        // the last minute's API call counts, before the process goes
+        if let Err(e) = db.flush_api_calls().await {
+            tracing::warn!(error = %e, "writing the API call counts at shutdown failed");
+        }
+        served
     }
 }
 
@@ -209,7 +215,8 @@ const RECONCILE_EVERY_MINUTES: u64 = 15;
 const SWEEP_BATCH: i64 = 500;
 const SWEEP_MAX_BATCHES: usize = 20;
 
-/// Background chores, on every instance (each is safe to run concurrently): apply webhook
+/// Background chores, on every instance (each is safe to run concurrently): write the minute's
+/// API call counts (`crate::db::usage`); apply webhook
 /// events that were stored but not applied, every minute; catch up with the gateway's events
 /// every 15 minutes (a lease per account); every ten minutes, sweep expired rows out of every
 /// table that grows with traffic (`crate::db::sweep`).
@@ -220,6 +227,9 @@ fn spawn_maintenance(state: AppState) {
         loop {
             tick.tick().await;
             let now = state.clock.now();
+            if let Err(e) = state.db.flush_api_calls().await {
+                tracing::warn!(error = %e, "writing the API call counts failed; kept for the next minute");
+            }
             match state.payments.retry_pending_events(now).await {
                 Ok(n) if n > 0 => tracing::info!(events = n, "pending webhook events retried"),
                 Ok(_) => {}

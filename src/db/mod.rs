@@ -12,6 +12,7 @@ pub mod sweep;
 pub mod sync;
 pub mod throttle;
 pub mod token_ledger;
+pub mod usage;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -40,6 +41,8 @@ pub struct Db {
     revocations: Arc<AtomicU64>,
     /// Issued tokens, written in batches (see [`token_ledger`]).
     ledger: token_ledger::TokenLedger,
+    /// API calls counted since the last flush (see [`usage`]).
+    api_calls: usage::ApiCallCounts,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +133,7 @@ impl Db {
             ledger: token_ledger::TokenLedger::start(writer.clone()),
             writer,
             revocations: Arc::default(),
+            api_calls: usage::ApiCallCounts::default(),
         })
     }
 

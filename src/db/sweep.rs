@@ -2,7 +2,8 @@
 //! traffic, in small batches (each batch a short DELETE by primary key, so no long lock and no
 //! long transaction). Deleting is idempotent, so every instance may sweep at the same time.
 //! Table sizes stay proportional to live data: sessions, throttle windows, OAuth codes, grants
-//! and tokens, SSO links, nonces, portal sessions and log, idempotency keys, webhook events.
+//! and tokens, SSO links, nonces, portal sessions and log, idempotency keys, webhook events,
+//! API calls per day.
 
 use sqlx::Row;
 
@@ -22,6 +23,8 @@ const EMPTY_GRANT_SECS: i64 = 3600;
 pub const SSO_LOG_SECS: i64 = 30 * 86_400;
 /// Idempotent responses and processed webhook events (Stripe redelivers for up to three days).
 pub const PAYMENTS_HISTORY_SECS: i64 = 7 * 86_400;
+/// API calls per day: the overview shows 30 days; a year and a month are kept for comparisons.
+pub const API_CALLS_KEEP_SECS: i64 = 400 * 86_400;
 
 /// One table's rule: rows with `key` matching `condition` (over alias `t`, cutoff `$1`) go.
 struct Rule {
@@ -31,7 +34,7 @@ struct Rule {
     cutoff: i64,
 }
 
-fn rules(now: i64) -> [Rule; 12] {
+fn rules(now: i64) -> [Rule; 13] {
     [
         Rule {
             table: "sessions",
@@ -107,6 +110,12 @@ fn rules(now: i64) -> [Rule; 12] {
             key: "id",
             condition: "t.processed_at IS NOT NULL AND t.received_at < $1",
             cutoff: now - PAYMENTS_HISTORY_SECS,
+        },
+        Rule {
+            table: "api_calls_daily",
+            key: "merchant_id, day",
+            condition: "t.day < $1",
+            cutoff: now - API_CALLS_KEEP_SECS,
         },
     ]
 }

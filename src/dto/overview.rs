@@ -25,6 +25,8 @@ pub struct OverviewView {
     pub mrr: Vec<Money>,
     /// Subscribers signed in through SSO (links issued), per day, oldest first.
     pub sso_logins: Daily,
+    /// Calls to the API with a bearer token (the merchant's backend), per day, oldest first.
+    pub api_calls: Daily,
     /// With a test-mode account connected (the simulator's is one): one of its customers can
     /// be linked with one click.
     pub demo_push: bool,

@@ -1,6 +1,6 @@
 //! The dashboard's overview, composed from every domain: the "Get started" checklist follows
-//! the merchant's real data, the figures come from the subscription mirror, the chart from the
-//! SSO log.
+//! the merchant's real data, the figures come from the subscription mirror, the charts from the
+//! SSO log and the API call counts.
 
 use crate::dto::overview::{Daily, Money, OverviewView, Step};
 use crate::dto::payments::{customer_page, ConnectionState, CUSTOMERS_TAB};
@@ -37,13 +37,8 @@ pub async fn view(state: &AppState, merchant: &str, now: i64) -> Result<Overview
         .sso_daily(merchant, outcome::PORTAL_OPENED, start)
         .await?
         .is_empty();
+    let api_calls = state.db.api_calls_daily(merchant, start).await?;
     let first = state.db.first_subscriber(merchant).await?;
-    let mut counts = vec![0; CHART_DAYS as usize];
-    for (day, n) in logins {
-        if let Some(slot) = usize::try_from(day).ok().and_then(|d| counts.get_mut(d)) {
-            *slot = n;
-        }
-    }
     let step = |id: &str, title: &str, done: bool, href: String| Step {
         id: id.into(),
         title: title.into(),
@@ -105,7 +100,19 @@ pub async fn view(state: &AppState, merchant: &str, now: i64) -> Result<Overview
             .into_iter()
             .map(|(currency, amount)| Money { currency, amount })
             .collect(),
-        sso_logins: Daily { start, counts },
+        sso_logins: daily(start, logins),
+        api_calls: daily(start, api_calls),
         demo_push: connection_is_test,
     })
+}
+
+/// The chart's 30 days from `(day, count)` pairs (days without any are 0).
+fn daily(start: i64, days: Vec<(i64, i64)>) -> Daily {
+    let mut counts = vec![0; CHART_DAYS as usize];
+    for (day, n) in days {
+        if let Some(slot) = usize::try_from(day).ok().and_then(|d| counts.get_mut(d)) {
+            *slot = n;
+        }
+    }
+    Daily { start, counts }
 }

@@ -1,6 +1,7 @@
 //! The dashboard's landing page: "Get started" while the merchant is setting up, the state of
-//! their Stripe connection, what their subscriptions add up to, and the portal sign-ins of the
-//! last 30 days as a chart drawn on the server (plain SVG: no chart library in the bundle).
+//! their Stripe connection, what their subscriptions add up to, and the portal sign-ins and the
+//! backend's API calls of the last 30 days as charts drawn on the server (plain SVG: no chart
+//! library in the bundle).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -103,14 +104,17 @@ fn OverviewBody(v: OverviewView, demo: ServerAction<PushDemoCustomer>) -> impl I
             <div class=CARD id="figure-mrr"><dt class="text-xs text-slate-500">"Monthly recurring revenue"</dt>{mrr}</div>
         </dl>
         <h2 class="mt-8 font-semibold">"SSO logins, last 30 days"</h2>
-        <BarChart series=v.sso_logins what="logins"/>
+        <BarChart id="sso-chart" series=v.sso_logins what=("login", "logins")/>
+        <h2 class="mt-8 font-semibold">"API calls from your backend, last 30 days"</h2>
+        <BarChart id="api-chart" series=v.api_calls what=("call", "calls")/>
     }
 }
 
 /// Bars per day, drawn as SVG on the server; the total and the busiest day are said in words
 /// too, for screen readers.
 #[component]
-fn BarChart(series: Daily, what: &'static str) -> impl IntoView {
+/// `what` names one and several of what is counted.
+fn BarChart(id: &'static str, series: Daily, what: (&'static str, &'static str)) -> impl IntoView {
     const W: f64 = 600.0;
     const H: f64 = 120.0;
     let n = series.counts.len().max(1) as f64;
@@ -119,7 +123,8 @@ fn BarChart(series: Daily, what: &'static str) -> impl IntoView {
     let total = series.total();
     let last = series.start + (series.counts.len() as i64 - 1).max(0) * 86_400;
     let label = format!(
-        "{total} {what} from {} to {}",
+        "{total} {} from {} to {}",
+        if total == 1 { what.0 } else { what.1 },
         format_date(series.start),
         format_date(last)
     );
@@ -133,13 +138,13 @@ fn BarChart(series: Daily, what: &'static str) -> impl IntoView {
     }).collect_view();
     view! {
         <figure class="mt-2">
-            <svg id="sso-chart" viewBox=format!("0 0 {W} {H}") class="h-32 w-full" role="img" aria-label=label.clone() preserveAspectRatio="none">
+            <svg id=id viewBox=format!("0 0 {W} {H}") class="h-32 w-full" role="img" aria-label=label.clone() preserveAspectRatio="none">
                 <line x1="0" y1=H.to_string() x2=W.to_string() y2=H.to_string() class="stroke-slate-300"/>
                 {bars}
             </svg>
             <figcaption class="mt-1 flex justify-between text-xs text-slate-500">
                 <span>{format_date(series.start)}</span>
-                <span id="sso-chart-total">{label}</span>
+                <span id=format!("{id}-total")>{label}</span>
                 <span>{format_date(last)}</span>
             </figcaption>
         </figure>

@@ -1,7 +1,7 @@
 //! The dashboard's overview: the landing page after sign-up and login; its "Get started"
 //! checklist follows the merchant's real progress; its figures add up the subscription mirror
 //! (monthly recurring revenue per currency, trials not counted); its chart counts the SSO
-//! logins of the last 30 days; all of it the merchant's own.
+//! logins and the backend's API calls of the last 30 days; all of it the merchant's own.
 
 use serde_json::Value;
 
@@ -285,4 +285,85 @@ async fn the_one_click_customer_needs_a_connected_test_account_with_customers_le
         "{body}"
     );
     assert_eq!(overview(&app).await["customers"], 4);
+}
+
+fn total(o: &Value, chart: &str) -> i64 {
+    o[chart]["counts"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| c.as_i64().expect("number"))
+        .sum()
+}
+
+#[tokio::test]
+async fn the_api_chart_counts_each_bearer_call_once_under_concurrency_and_across_the_flush() {
+    let app = spawn_app().await;
+    let s = connected(&app).await;
+    assert_eq!(total(&overview(&app).await, "api_calls"), 0);
+
+    // 50 calls of the merchant's backend at once: 50 on today's bar
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (url, token) = (app.url("/api/customers"), s.token.clone());
+        calls.spawn(async move {
+            reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("call")
+                .status()
+                .as_u16()
+        });
+    }
+    assert!(calls.join_all().await.iter().all(|s| *s == 200));
+    // neither a refused token nor the merchant's own session in the browser is a backend call
+    let refused = app
+        .api(reqwest::Method::GET, "/api/customers", "not-a-token", None)
+        .await;
+    assert_eq!(refused.status().as_u16(), 401);
+    let own = app
+        .client
+        .get(app.url("/api/customers"))
+        .send()
+        .await
+        .expect("session call");
+    assert_eq!(own.status().as_u16(), 200);
+    let o = overview(&app).await;
+    assert_eq!(o["api_calls"]["counts"][29], 50, "{}", o["api_calls"]);
+    assert_eq!(total(&o, "api_calls"), 50);
+
+    // written to the table once (a second flush has nothing left), and counted once after it
+    assert!(app.state.db.flush_api_calls().await.expect("flush") >= 1);
+    assert_eq!(app.state.db.flush_api_calls().await.expect("flush"), 0);
+    assert_eq!(total(&overview(&app).await, "api_calls"), 50);
+    // on disk: a new handle on the same database, with nothing in memory, reads the 50
+    let fresh = subgate::db::Db::connect(&app.database_url)
+        .await
+        .expect("connect");
+    let start = (app.clock.now() / 86_400 - 29) * 86_400;
+    let merchant_id = app
+        .db
+        .merchant_by_email(&s.merchant.email.to_lowercase())
+        .await
+        .expect("lookup")
+        .expect("merchant")
+        .id;
+    assert_eq!(
+        fresh
+            .api_calls_daily(&merchant_id, start)
+            .await
+            .expect("read"),
+        vec![(29, 50)]
+    );
+
+    // another merchant's chart has none of them
+    let other = app.new_browser();
+    connected(&other).await;
+    assert_eq!(total(&overview(&other).await, "api_calls"), 0);
+    assert_eq!(o["api_calls"]["start"], o["sso_logins"]["start"]);
+    let html = app.page_html("/dashboard").await;
+    assert!(html.contains("id=\"api-chart\""), "{html}");
+    assert!(html.contains("50 calls from"), "{html}");
 }

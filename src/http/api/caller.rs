@@ -155,6 +155,8 @@ impl FromRequestParts<AppState> for ApiCaller {
                         TokenRejected::Database(e) => AppError::from(e).into_response(),
                     },
                 )?;
+            // the overview's "API calls" chart: counted in memory, written once a minute
+            state.db.count_api_call(&claims.merchant_id, now);
             let scopes = Scopes::parse(&claims.scope).unwrap_or_default();
             if let Some(cors) = parts
                 .extensions
