@@ -19,7 +19,7 @@ use crate::ui::sso::SsoTab;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    set_content_security_policy();
+    set_content_security_policy(None);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -50,10 +50,12 @@ fn Stylesheet() -> impl IntoView {
     view! { <link rel="stylesheet" id="leptos" href=href/> }
 }
 
-/// Only this origin's scripts and the inline scripts carrying this response's nonce may run;
-/// no framing, no plugins, forms post only here.
+/// Only this origin's scripts and the inline scripts carrying this response's nonce may run
+/// (and only the inline styles carrying it: the portal's accent colour); no framing, no
+/// plugins, forms post only here. Images come from here, or from `image_origin` too (a
+/// merchant's logo on their portal, set again by the portal page once it knows the merchant).
 #[cfg(feature = "ssr")]
-fn set_content_security_policy() {
+pub fn set_content_security_policy(image_origin: Option<&str>) {
     use axum::http::{header, HeaderValue};
     let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
@@ -74,9 +76,10 @@ fn set_content_security_policy() {
         })
         .unwrap_or_default();
     let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         frame-ancestors 'none'; form-action 'self'{gateway}"
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'nonce-{nonce}'; img-src 'self' data:{images}; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'{gateway}",
+        images = image_origin.map(|o| format!(" {o}")).unwrap_or_default(),
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(header::CONTENT_SECURITY_POLICY, value);

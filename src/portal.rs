@@ -43,13 +43,64 @@ pub struct PortalPage {
     pub unavailable: bool,
 }
 
-/// What the portal shows of the merchant besides their name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Branding {
-    /// "Back to the store" (https).
-    pub store_url: Option<String>,
-    /// Where subscribers ask for help.
-    pub support_email: Option<String>,
+pub use crate::db::sso::PortalBrandingRow as Branding;
+
+/// The branding fields as a merchant typed them (blank clears a field).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BrandingInput<'a> {
+    pub store_url: Option<&'a str>,
+    pub support_email: Option<&'a str>,
+    pub accent: Option<&'a str>,
+    pub logo_url: Option<&'a str>,
+}
+
+/// Whose store a page belongs to, for the pages a subscriber sees without a session (signed
+/// out, a dead link): the business name and its branding, nothing of any subscriber.
+#[derive(Debug, Clone)]
+pub struct StoreFace {
+    pub business_name: String,
+    pub branding: Branding,
+}
+
+/// The text colour on the accent: black or white, whichever contrasts more (WCAG 2 relative
+/// luminance). One of the two always reaches 4.5:1, so any accent gives readable buttons.
+pub fn on_accent(accent: &str) -> &'static str {
+    let channel = |i: usize| {
+        let c = accent
+            .get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .map_or(0.0, |v| f64::from(v) / 255.0);
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let l = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    // contrast with black (l + 0.05) / 0.05 against with white 1.05 / (l + 0.05)
+    if (l + 0.05) * (l + 0.05) > 0.05 * 1.05 {
+        "#000000"
+    } else {
+        "#ffffff"
+    }
+}
+
+/// The origin a logo is fetched from, for the page's `img-src` (the URL was checked on save).
+pub fn image_origin(logo_url: &str) -> Option<String> {
+    let url = url::Url::parse(logo_url).ok()?;
+    matches!(url.scheme(), "https" | "http").then(|| url.origin().ascii_serialization())
+}
+
+/// A form field's value, trimmed; `None` when blank.
+fn given(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `#rrggbb` (or `#RRGGBB`), as lowercase.
+fn parse_accent(accent: &str) -> Option<String> {
+    let hex = accent.strip_prefix('#')?;
+    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("#{}", hex.to_ascii_lowercase()))
 }
 
 pub struct Portal {
@@ -126,47 +177,75 @@ impl Portal {
 
     /// What the merchant set for their portal (nothing until they do).
     pub async fn branding(&self, merchant_id: &str) -> Result<Branding, PortalError> {
-        let (store_url, support_email) = self.db.portal_branding(merchant_id).await?;
-        Ok(Branding {
-            store_url,
-            support_email,
-        })
+        Ok(self.db.portal_branding(merchant_id).await?)
     }
 
-    /// Saves the portal's branding; blank fields clear.
+    /// Saves the portal's branding; blank fields clear. URLs are https (http only for
+    /// localhost), the accent `#rrggbb`.
     pub async fn save_branding(
         &self,
         merchant_id: &str,
-        store_url: Option<&str>,
-        support_email: Option<&str>,
+        input: BrandingInput<'_>,
         now: i64,
     ) -> Result<Branding, PortalError> {
-        let store_url = store_url
-            .map(str::trim)
-            .filter(|u| !u.is_empty())
-            .map(|u| {
-                ReturnUrl::parse(u).map_err(|_| {
-                    PortalError::Invalid(
-                        "Back to store: an absolute https URL (http only for localhost), at most 2000 characters.".into(),
-                    )
+        let url = |v: Option<&str>, field: &str| {
+            given(v)
+                .map(|u| {
+                    ReturnUrl::parse(u).map(|u| u.as_str().to_string()).map_err(|_| {
+                        PortalError::Invalid(format!(
+                            "{field}: an absolute https URL (http only for localhost), at most 2000 characters."
+                        ))
+                    })
                 })
-            })
-            .transpose()?
-            .map(|u| u.as_str().to_string());
-        let support_email = parse_email(support_email)
-            .map_err(|_| PortalError::Invalid("Support email: a valid email address.".into()))?;
+                .transpose()
+        };
+        let branding = Branding {
+            store_url: url(input.store_url, "Back to store")?,
+            support_email: parse_email(input.support_email).map_err(|_| {
+                PortalError::Invalid("Support email: a valid email address.".into())
+            })?,
+            accent: given(input.accent)
+                .map(|a| {
+                    parse_accent(a).ok_or_else(|| {
+                        PortalError::Invalid(
+                            "Accent colour: # and six hexadecimal digits, like #4f46e5.".into(),
+                        )
+                    })
+                })
+                .transpose()?,
+            logo_url: url(input.logo_url, "Logo")?,
+        };
         self.db
-            .save_portal_branding(
-                merchant_id,
-                store_url.as_deref(),
-                support_email.as_deref(),
-                now,
-            )
+            .save_portal_branding(merchant_id, &branding, now)
             .await?;
-        Ok(Branding {
-            store_url,
-            support_email,
-        })
+        Ok(branding)
+    }
+
+    /// The store a merchant's pages belong to.
+    async fn face(&self, merchant_id: &str) -> Result<Option<StoreFace>, PortalError> {
+        let Some(merchant) = self.db.merchant_by_id(merchant_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some(StoreFace {
+            business_name: merchant.business_name,
+            branding: self.branding(merchant_id).await?,
+        }))
+    }
+
+    /// The store of the public slug `store` (as in the SSO login URL), for the signed-out page.
+    pub async fn face_of_store(&self, store: &str) -> Result<Option<StoreFace>, PortalError> {
+        match self.sso.settings_by_store(store).await? {
+            Some(settings) => self.face(&settings.merchant_id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The store that issued a one-time link, used or expired, for the dead link's page.
+    pub async fn face_of_link(&self, token: &str) -> Result<Option<StoreFace>, PortalError> {
+        match self.sso.link_merchant(token).await? {
+            Some(merchant_id) => self.face(&merchant_id).await,
+            None => Ok(None),
+        }
     }
 
     /// A customer-portal session on the gateway for the signed-in subscriber.
@@ -187,11 +266,60 @@ impl Portal {
             .await?)
     }
 
-    /// Ends the session of `cookie`, if there is one.
-    pub async fn sign_out(&self, cookie: Option<&str>) -> Result<(), PortalError> {
-        if let Some(cookie) = cookie {
-            self.sso.end_portal_session(cookie).await?;
+    /// Ends the session of `cookie`, if there is one; answers the store's slug it belonged to,
+    /// so the signed-out page can still show the store.
+    pub async fn sign_out(
+        &self,
+        cookie: Option<&str>,
+        now: i64,
+    ) -> Result<Option<String>, PortalError> {
+        let Some(cookie) = cookie else {
+            return Ok(None);
+        };
+        let store = match self.sso.portal_session(cookie, now).await? {
+            Some(session) => self
+                .sso
+                .settings(&session.merchant_id)
+                .await?
+                .map(|s| s.store),
+            None => None,
+        };
+        self.sso.end_portal_session(cookie).await?;
+        Ok(store)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_on_an_accent_is_whichever_of_black_and_white_contrasts_more() {
+        assert_eq!(on_accent("#4f46e5"), "#ffffff"); // indigo
+        assert_eq!(on_accent("#000000"), "#ffffff");
+        assert_eq!(on_accent("#ffffff"), "#000000");
+        assert_eq!(on_accent("#facc15"), "#000000"); // yellow
+        assert_eq!(on_accent("#10b981"), "#000000"); // emerald 500: black 7.9, white 2.5
+                                                     // either side of the crossing (relative luminance 0.179): #757575 has white 4.6:1
+                                                     // against black 4.56:1, #767676 black 4.62:1 against white 4.54:1
+        assert_eq!(on_accent("#757575"), "#ffffff");
+        assert_eq!(on_accent("#767676"), "#000000");
+    }
+
+    #[test]
+    fn accents_are_six_hex_digits_and_stored_lowercase() {
+        assert_eq!(parse_accent("#4F46E5").as_deref(), Some("#4f46e5"));
+        for bad in [
+            "4f46e5",
+            "#4f46e",
+            "#4f46e5ff",
+            "#zzzzzz",
+            "red",
+            "#fff",
+            "",
+            "#4f46e5;}",
+        ] {
+            assert_eq!(parse_accent(bad), None, "{bad}");
         }
-        Ok(())
     }
 }

@@ -53,7 +53,8 @@ async function audit(page: Page, path: string): Promise<string[]> {
 test('every page passes axe-core with no serious or critical violation, at 1280 and 390 px, light and dark, and fits 360 px', async ({ page }) => {
   test.setTimeout(300_000);
   const failures: string[] = [];
-  for (const path of ['/login', '/signup', '/portal']) failures.push(...await audit(page, path));
+  // the dead link's page (a link nobody issued) is one of the subscriber's pages too
+  for (const path of ['/login', '/signup', '/portal', `/portal/sso/${'A'.repeat(43)}`]) failures.push(...await audit(page, path));
 
   const { client: { clientId } } = await withAda(page, 'user-ada');
   await page.goto('/dashboard/sso');
@@ -64,5 +65,17 @@ test('every page passes axe-core with no serious or critical violation, at 1280 
                       '/dashboard/connect', '/dashboard/customers', '/dashboard/customers/user-ada', '/dashboard/sso', '/dashboard/api', '/dashboard/no-such-page']) {
     failures.push(...await audit(page, path));
   }
+  // the portal signed in, in the merchant's accent, as Ada (previewed from her customer page)
+  await page.goto('/dashboard/sso');
+  await hydrated(page);
+  await page.fill('#portal-accent', '#0e7490');
+  await page.click('#save-portal-branding');
+  await expect(page.locator('#portal-branding-saved')).toHaveText('Saved');
+  await page.goto('/dashboard/customers/user-ada');
+  await hydrated(page);
+  await page.click('#preview-portal button');
+  await page.click('#confirm-sso');
+  await expect(page).toHaveURL(/\/portal$/);
+  failures.push(...await audit(page, '/portal?as=subscriber'));
   expect(failures, failures.join('\n')).toEqual([]);
 });

@@ -55,6 +55,10 @@ test('a new merchant follows the Get started checklist to the end', async ({ pag
   await hydrated(page);
   await page.fill('#store-url', 'https://shop.example.com/account');
   await page.fill('#support-email', 'help@shop.example.com');
+  // an accent (red 700) and a logo; the logo is served here (http is allowed for loopback only)
+  await page.fill('#portal-accent', '#B91C1C');
+  const logo = new URL('/favicon.svg', page.url()).toString();
+  await page.fill('#portal-logo-url', logo);
   await page.click('#save-portal-branding');
   await expect(page.locator('#portal-branding-saved')).toHaveText('Saved');
   await page.goto('/dashboard');
@@ -74,9 +78,24 @@ test('a new merchant follows the Get started checklist to the end', async ({ pag
   await expect(page.locator('#portal-support a')).toHaveAttribute('href', 'mailto:help@shop.example.com');
   await expect(page.locator('#portal-subscriber')).toHaveText('ada@example.com');
   expect(await page.locator('#portal').textContent()).not.toContain('demo-ada');
+  // the accent colours the main button (white text: red 700 is dark), and the logo loaded
+  // under the page's policy
+  const button = page.locator('#manage-billing');
+  await expect(button).toHaveCSS('background-color', 'rgb(185, 28, 28)');
+  await expect(button).toHaveCSS('color', 'rgb(255, 255, 255)');
+  await expect(page.locator('#portal-logo')).toHaveAttribute('src', logo);
+  await expect.poll(() => page.locator('#portal-logo').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  // signed out: still the store's page, with the way back
+  await hydrated(page);
+  await page.click('#portal-logout');
+  await expect(page).toHaveURL(/\/portal\?store=/);
+  await expect(page.locator('#portal-signed-out h1')).toContainText('You are signed out of');
+  await expect(page.locator('#portal-back')).toHaveAttribute('href', 'https://shop.example.com/account');
+  await expect(page.locator('#portal-logo')).toBeVisible();
 
   await page.goto('/dashboard');
   await expect(page.locator('#get-started h2')).toHaveText("You're set up");
   await expect(page.locator('#get-started li[data-done="true"]')).toHaveCount(5);
   await expect(page.locator('#sso-chart rect')).toHaveCount(30);
+  await expect(page.locator('#api-chart rect')).toHaveCount(30);
 });

@@ -1,6 +1,6 @@
 import { test, expect, Page } from '@playwright/test';
 import { createHmac } from 'crypto';
-import { accessToken, confidentialClient, connectStripe, hydrated, signUp } from '../support/helpers';
+import { accessToken, confidentialClient, connectStripe, hydrated, signUp, withAda } from '../support/helpers';
 
 /** The Node snippet's algorithm, exactly. */
 const customerHash = (secret: string, id: string) => createHmac('sha256', secret).update(id).digest('hex');
@@ -57,9 +57,17 @@ test('turn on SSO, copy the secret, log a subscriber into the portal, manage bil
   await expect(page.locator('#portal-subscriber')).toHaveText('ada@example.com');
   const card = page.locator('#portal-subscriptions li').first();
   await expect(card.locator('[data-role="product"]')).toHaveText('Pro');
-  await expect(card.locator('[data-role="price"]')).toHaveText('20.00 USD / month');
-  await expect(card.locator('[data-role="renewal"]')).toHaveText(/^Renews on \d{4}-\d{2}-\d{2}$/);
   await hydrated(page);
+  // amounts and days in the browser's language, as its own Intl writes them (en-US here)
+  await expect(page.locator('#portal')).toHaveAttribute('data-localized', 'true');
+  const day = Number(await card.locator('[data-role="renewal"] time').getAttribute('data-date'));
+  const [price, renews] = await page.evaluate((day) => [
+    new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD' }).format(20),
+    new Intl.DateTimeFormat(undefined, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(day * 1000)),
+  ], day);
+  expect(price).toBe('$20.00');
+  await expect(card.locator('[data-role="price"]')).toHaveText(`${price} / month`);
+  await expect(card.locator('[data-role="renewal"]')).toHaveText(`Renews on ${renews}`);
   await page.click('#manage-billing');
   await expect(page).toHaveURL(/\/_stripe\/portal\/session\//);
   await expect(page.locator('#portal-customer')).toHaveText('ada@example.com');
@@ -103,6 +111,37 @@ test('turn on SSO, copy the secret, log a subscriber into the portal, manage bil
   await page.fill('#disable-sso-confirm', store);
   await page.click('#disable-sso');
   await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'off');
+});
+
+test('the portal writes amounts and days in the subscriber\'s language: German, from the browser', async ({ page, browser }) => {
+  await withAda(page, 'user-de');
+  await page.goto('/dashboard/sso');
+  await hydrated(page);
+  await page.click('#enable-sso');
+  await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
+  await page.goto('/dashboard/customers/user-de');
+  await hydrated(page);
+  await page.click('#preview-portal button');
+  await expect(page.locator('#confirm-sso')).toBeVisible();
+  const link = page.url();
+  // the subscriber's own browser, set to German
+  const context = await browser.newContext({ locale: 'de-DE' });
+  const subscriber = await context.newPage();
+  await subscriber.goto(link);
+  await subscriber.click('#confirm-sso');
+  await expect(subscriber).toHaveURL(/\/portal$/);
+  await hydrated(subscriber);
+  await expect(subscriber.locator('#portal')).toHaveAttribute('data-localized', 'true');
+  const card = subscriber.locator('#portal-subscriptions li').first();
+  const day = Number(await card.locator('[data-role="renewal"] time').getAttribute('data-date'));
+  const [price, renews] = await subscriber.evaluate((day) => [
+    new Intl.NumberFormat('de-DE', { style: 'currency', currency: 'USD' }).format(20),
+    new Intl.DateTimeFormat('de-DE', { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(day * 1000)),
+  ], day);
+  expect(price).toBe('20,00\u00a0$');
+  await expect(card.locator('[data-role="price"]')).toHaveText(`${price} / month`);
+  await expect(card.locator('[data-role="renewal"]')).toHaveText(`Renews on ${renews}`);
+  await context.close();
 });
 
 test('the portal works without JavaScript and a stranger is signed out', async ({ browser }) => {

@@ -329,44 +329,63 @@ impl Db {
         Ok(())
     }
 
-    /// The most recent entries first.
-    /// The merchant's portal branding: (back-to-store URL, support email).
+    /// The merchant's portal branding (all empty until they set it).
     pub async fn portal_branding(
         &self,
         merchant_id: &str,
-    ) -> Result<(Option<String>, Option<String>), sqlx::Error> {
+    ) -> Result<PortalBrandingRow, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT store_url, support_email FROM portal_branding WHERE merchant_id = $1",
+            "SELECT store_url, support_email, accent, logo_url FROM portal_branding
+             WHERE merchant_id = $1",
         )
         .bind(merchant_id)
         .fetch_optional(&self.pool)
         .await?;
         Ok(match row {
-            Some(row) => (row.try_get("store_url")?, row.try_get("support_email")?),
-            None => (None, None),
+            Some(row) => PortalBrandingRow {
+                store_url: row.try_get("store_url")?,
+                support_email: row.try_get("support_email")?,
+                accent: row.try_get("accent")?,
+                logo_url: row.try_get("logo_url")?,
+            },
+            None => PortalBrandingRow::default(),
         })
     }
 
     pub async fn save_portal_branding(
         &self,
         merchant_id: &str,
-        store_url: Option<&str>,
-        support_email: Option<&str>,
+        b: &PortalBrandingRow,
         now: i64,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO portal_branding (merchant_id, store_url, support_email, updated_at)
-             VALUES ($1, $2, $3, $4)
+            "INSERT INTO portal_branding
+               (merchant_id, store_url, support_email, accent, logo_url, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (merchant_id) DO UPDATE SET store_url = excluded.store_url,
-               support_email = excluded.support_email, updated_at = excluded.updated_at",
+               support_email = excluded.support_email, accent = excluded.accent,
+               logo_url = excluded.logo_url, updated_at = excluded.updated_at",
         )
         .bind(merchant_id)
-        .bind(store_url)
-        .bind(support_email)
+        .bind(&b.store_url)
+        .bind(&b.support_email)
+        .bind(&b.accent)
+        .bind(&b.logo_url)
         .bind(now)
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    /// The merchant a link was issued by, used or not, while the sweep keeps it (so the page
+    /// of a dead link can still show whose store to go back to).
+    pub async fn sso_link_merchant(&self, token_hash: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query("SELECT merchant_id FROM sso_links WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.try_get("merchant_id"))
+            .transpose()
     }
 
     /// How many log entries with `outcome` each day since `since` (day 0 starts at `since`):
@@ -392,6 +411,7 @@ impl Db {
         .collect()
     }
 
+    /// The most recent entries first.
     pub async fn sso_logins(
         &self,
         merchant_id: &str,
@@ -481,4 +501,18 @@ impl Db {
             .await?;
         Ok(())
     }
+}
+
+/// What the subscriber portal shows of the merchant besides their business name, as stored
+/// (checked by `crate::portal` before it is saved).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortalBrandingRow {
+    /// "Back to the store" (https).
+    pub store_url: Option<String>,
+    /// Where subscribers ask for help.
+    pub support_email: Option<String>,
+    /// `#rrggbb`, lowercase: the portal's buttons and top edge.
+    pub accent: Option<String>,
+    /// The merchant's logo (https), shown above their name.
+    pub logo_url: Option<String>,
 }

@@ -413,3 +413,26 @@ impl SubscriptionItemView {
             .unwrap_or_else(|| self.product_id.clone())
     }
 }
+
+/// Currencies whose amounts have no minor unit (Stripe's list): 2000 JPY is ¥2,000.
+pub fn is_zero_decimal(currency: &str) -> bool {
+    matches!(
+        currency.to_ascii_lowercase().as_str(),
+        "bif"
+            | "clp"
+            | "djf"
+            | "gnf"
+            | "jpy"
+            | "kmf"
+            | "krw"
+            | "mga"
+            | "pyg"
+            | "rwf"
+            | "ugx"
+            | "vnd"
+            | "vuv"
+            | "xaf"
+            | "xof"
+            | "xpf"
+    )
+}

@@ -129,4 +129,17 @@ pub struct PortalBranding {
     /// "Back to the store".
     pub store_url: Option<String>,
     pub support_email: Option<String>,
+    /// `#rrggbb`: the portal's buttons and top edge.
+    pub accent: Option<String>,
+    /// The text colour on the accent (black or white, whichever contrasts more).
+    pub on_accent: Option<String>,
+    /// An https image shown above the business name.
+    pub logo_url: Option<String>,
+}
+
+/// Whose store a portal page without a session belongs to (the signed-out page).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreView {
+    pub business_name: String,
+    pub branding: PortalBranding,
 }

@@ -382,7 +382,7 @@ pub(crate) async fn confirm_link(
     path: Result<ApiPath<String>, AppError>,
 ) -> Response {
     let Ok(ApiPath(token)) = path else {
-        return dead_link(LinkRefused::Dead);
+        return dead_link(LinkRefused::Dead, None);
     };
     let now = state.clock.now();
     match state.sso.link_is_open(&token, now).await {
@@ -393,13 +393,17 @@ pub(crate) async fn confirm_link(
             "<p class=\"mt-4 text-slate-700\">You are about to see your subscriptions and billing.</p>\
              <form method=\"post\" class=\"mt-6\"><button id=\"confirm-sso\" type=\"submit\" \
              class=\"rounded-md bg-indigo-600 px-4 py-2 font-semibold text-white\">Continue</button></form>",
+            None,
         ),
         // a dead link: trying it records why (reused, expired, SSO off) and says so; it can
         // open nothing, and should it, the session gets no cookie here
-        _ => match state.sso.open_link(&token, &caller(&meta, &headers), now).await {
-            Err(refused) => dead_link(refused),
-            Ok(_) => dead_link(LinkRefused::Dead),
-        },
+        _ => {
+            let refused = match state.sso.open_link(&token, &caller(&meta, &headers), now).await {
+                Err(refused) => refused,
+                Ok(_) => LinkRefused::Dead,
+            };
+            dead_link(refused, store_of_link(&state, &token).await)
+        }
     }
 }
 
@@ -425,7 +429,7 @@ pub(crate) async fn open_link(
     path: Result<ApiPath<String>, AppError>,
 ) -> Response {
     let Ok(ApiPath(token)) = path else {
-        return dead_link(LinkRefused::Dead);
+        return dead_link(LinkRefused::Dead, None);
     };
     if !super::middleware::csrf::same_origin(&headers, &state.config.public_origin()) {
         return page(
@@ -433,6 +437,7 @@ pub(crate) async fn open_link(
             "link-foreign",
             "Sign-in must be confirmed here",
             "<p class=\"mt-4 text-slate-700\">This sign-in came from another site. Go back to the store's website and open your subscription page again.</p>",
+            None,
         );
     }
     let opened = state
@@ -452,8 +457,19 @@ pub(crate) async fn open_link(
             ],
         )
             .into_response(),
-        Err(refused) => dead_link(refused),
+        Err(refused) => dead_link(refused, store_of_link(&state, &token).await),
     }
+}
+
+/// The store that issued a dead link, for its page (none if the link is unknown or swept).
+async fn store_of_link(state: &AppState, token: &str) -> Option<crate::portal::StoreFace> {
+    state
+        .portal
+        .face_of_link(token)
+        .await
+        .inspect_err(|e| tracing::warn!(error = %e, "finding a dead link's store failed"))
+        .ok()
+        .flatten()
 }
 
 /// `Set-Cookie` for the subscriber's portal session (`max_age` 0 ends it).
@@ -480,8 +496,9 @@ pub fn portal_cookie(state: &AppState, headers: &HeaderMap) -> Option<String> {
 }
 
 /// One friendly page for every link that does not open the portal: the subscriber can do
-/// nothing about the reason, only go back to the merchant's site for a fresh link.
-fn dead_link(refused: LinkRefused) -> Response {
+/// nothing about the reason, only go back to the merchant's site for a fresh link (with the
+/// store's name, logo, way back and support address when the link is known).
+fn dead_link(refused: LinkRefused, store: Option<crate::portal::StoreFace>) -> Response {
     let (title, text) = match refused {
         LinkRefused::Dead => (
             "This sign-in link has expired",
@@ -497,20 +514,68 @@ fn dead_link(refused: LinkRefused) -> Response {
         "link-expired",
         title,
         &format!("<p class=\"mt-4 text-slate-700\">{}</p>", escape_html(text)),
+        store.as_ref(),
     )
 }
 
-/// A small stand-alone page of the link flow (`body` is trusted HTML); never cached.
-fn page(status: StatusCode, id: &str, title: &str, body: &str) -> Response {
+/// A small stand-alone page of the link flow (`body` is trusted HTML), in the store's colours
+/// when `store` is known; never cached, and under a policy that runs no script at all.
+fn page(
+    status: StatusCode,
+    id: &str,
+    title: &str,
+    body: &str,
+    store: Option<&crate::portal::StoreFace>,
+) -> Response {
+    let b = store.map(|s| &s.branding);
+    let name = store
+        .map(|s| escape_html(&s.business_name))
+        .unwrap_or_default();
+    let logo = b.and_then(|b| b.logo_url.as_deref()).map(|src| {
+        format!(
+            "<img id=\"portal-logo\" src=\"{}\" alt=\"{name} logo\" referrerpolicy=\"no-referrer\" class=\"mb-3 h-10 w-auto max-w-full\">",
+            escape_html(src)
+        )
+    });
+    let back = b.and_then(|b| b.store_url.as_deref()).map(|url| {
+        format!(
+            "<p class=\"mt-6\"><a id=\"portal-back\" href=\"{}\" class=\"text-sm text-indigo-700 underline\">← Back to {name}</a></p>",
+            escape_html(url)
+        )
+    });
+    let support = b.and_then(|b| b.support_email.as_deref()).map(|email| {
+        let email = escape_html(email);
+        format!(
+            "<p id=\"portal-support\" class=\"mt-4 text-sm text-slate-600\">Questions? Write to <a href=\"mailto:{email}\" class=\"text-indigo-700 underline\">{email}</a>.</p>"
+        )
+    });
     let page = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><link rel=\"stylesheet\" href=\"{css}\"></head>\
          <body class=\"bg-slate-100 text-slate-900 antialiased\">\
-         <main id=\"{id}\" class=\"mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow\">\
-         <h1 class=\"text-2xl font-bold\">{title}</h1>{body}</main></body></html>",
+         <main id=\"{id}\" class=\"mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow\" data-store=\"{name}\">\
+         {logo}<h1 class=\"text-2xl font-bold\">{title}</h1>{body}{back}{support}</main></body></html>",
         title = escape_html(title),
         css = crate::http::assets::stylesheet_href(),
+        logo = logo.unwrap_or_default(),
+        back = back.unwrap_or_default(),
+        support = support.unwrap_or_default(),
     );
-    (status, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response()
+    let images = b
+        .and_then(|b| b.logo_url.as_deref())
+        .and_then(crate::portal::image_origin)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'none'; style-src 'self'; img-src 'self'{images}; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    let mut response = (status, [(header::CACHE_CONTROL, "no-store")], Html(page)).into_response();
+    if let Ok(value) = header::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }

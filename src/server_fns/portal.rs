@@ -16,6 +16,20 @@ pub async fn load_portal() -> Result<Option<PortalView>, AppError> {
     Ok(page.map(crate::http::api::views::portal_view))
 }
 
+/// The store a signed-out portal page belongs to, by its public slug (`/portal?store=…`, where
+/// signing out leads): its name and branding; `None` for an unknown slug.
+#[server(prefix = "/fn", endpoint = "portal_store", input = leptos::server_fn::codec::GetUrl)]
+pub async fn portal_store(
+    store: Option<String>,
+) -> Result<Option<crate::dto::sso::StoreView>, AppError> {
+    let ctx = super::ssr::ctx().await?;
+    let Some(store) = store else {
+        return Ok(None);
+    };
+    let face = ctx.state.portal.face_of_store(&store).await?;
+    Ok(face.map(crate::http::api::views::store_view))
+}
+
 /// Opens a customer-portal session on the payment gateway; returns its URL (a plain form post
 /// is redirected there).
 #[server(prefix = "/fn", endpoint = "open_billing")]
@@ -34,10 +48,16 @@ pub async fn open_billing(csrf_token: String) -> Result<String, AppError> {
 #[server(prefix = "/fn", endpoint = "portal_logout")]
 pub async fn portal_logout(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    ctx.state
+    let store = ctx
+        .state
         .portal
-        .sign_out(ctx.portal_cookie().as_deref())
+        .sign_out(ctx.portal_cookie().as_deref(), ctx.now())
         .await?;
     super::ssr::set_cookie(crate::http::sso::portal_cookie_header(&ctx.state, "", 0));
-    Ok(super::ssr::go("/portal"))
+    // the signed-out page still shows whose store this was (the slug is public: it is in the
+    // store's login URL)
+    Ok(super::ssr::go(&match store {
+        Some(store) => format!("/portal?store={}", crate::dto::url::query_component(&store)),
+        None => "/portal".to_string(),
+    }))
 }

@@ -137,20 +137,28 @@ pub async fn portal_branding() -> Result<crate::dto::sso::PortalBranding, AppErr
     Ok(crate::http::api::views::branding_view(branding))
 }
 
-/// Saves the portal's "back to store" URL and support email (blank clears).
+/// Saves the portal's "back to store" URL, support email, accent colour and logo (blank
+/// clears).
 #[server(prefix = "/fn", endpoint = "save_portal_branding")]
 pub async fn save_portal_branding(
     csrf_token: String,
     store_url: Option<String>,
     support_email: Option<String>,
+    accent: Option<String>,
+    logo_url: Option<String>,
 ) -> Result<crate::dto::sso::PortalBranding, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
-    let (url, email) = (store_url.as_deref(), support_email.as_deref());
+    let input = crate::portal::BrandingInput {
+        store_url: store_url.as_deref(),
+        support_email: support_email.as_deref(),
+        accent: accent.as_deref(),
+        logo_url: logo_url.as_deref(),
+    };
     let saved = ctx
         .state
         .portal
-        .save_branding(&merchant, url, email, ctx.now())
+        .save_branding(&merchant, input, ctx.now())
         .await?;
     Ok(crate::http::api::views::branding_view(saved))
 }

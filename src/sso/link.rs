@@ -35,6 +35,18 @@ impl Sso {
             .await?)
     }
 
+    /// The merchant who issued a link, whether or not it still opens (while the sweep keeps
+    /// it): a dead link's page can then show whose store to go back to.
+    pub async fn link_merchant(&self, token: &str) -> Result<Option<String>, SsoError> {
+        if !Self::token_shape_ok(token) {
+            return Ok(None);
+        }
+        Ok(self
+            .db
+            .sso_link_merchant(&keyed_hash(&self.link_key, token))
+            .await?)
+    }
+
     pub(super) fn token_shape_ok(token: &str) -> bool {
         token.len() == 43
             && token

@@ -68,6 +68,14 @@ impl Sso {
         Ok(self.db.sso_settings(merchant_id).await?)
     }
 
+    /// The settings of the store with the public slug `store`, if it parses and exists.
+    pub async fn settings_by_store(&self, store: &str) -> Result<Option<SsoSettingsRow>, SsoError> {
+        match StoreSlug::parse(store) {
+            Some(slug) => Ok(self.db.sso_settings_by_store(slug.as_str()).await?),
+            None => Ok(None),
+        }
+    }
+
     /// What the SSO tab shows: the settings (none before the first enable) and the newest
     /// `rows` entries of the login log.
     pub async fn overview(

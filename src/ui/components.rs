@@ -220,25 +220,7 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 pub fn format_amount(amount: Option<i64>, currency: &str) -> String {
     match amount {
         Some(a) => {
-            let zero_decimal = matches!(
-                currency.to_ascii_lowercase().as_str(),
-                "bif"
-                    | "clp"
-                    | "djf"
-                    | "gnf"
-                    | "jpy"
-                    | "kmf"
-                    | "krw"
-                    | "mga"
-                    | "pyg"
-                    | "rwf"
-                    | "ugx"
-                    | "vnd"
-                    | "vuv"
-                    | "xaf"
-                    | "xof"
-                    | "xpf"
-            );
+            let zero_decimal = crate::dto::payments::is_zero_decimal(currency);
             if zero_decimal {
                 format!("{a} {}", currency.to_uppercase())
             } else {

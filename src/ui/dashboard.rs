@@ -14,15 +14,15 @@ pub fn DashboardLayout() -> impl IntoView {
     let tab = "shrink-0 rounded-t-md px-3 py-2 text-sm font-medium text-slate-600 hover:text-slate-900 aria-[current=page]:bg-white aria-[current=page]:text-indigo-700";
     view! {
         <div class="min-h-screen">
-            <header class="flex flex-wrap items-center justify-between gap-2 bg-slate-900 px-4 py-3 text-white sm:px-6">
+            <header class="flex flex-wrap items-center justify-between gap-2 px-4 py-3 surface-ink sm:px-6">
                 <div class="flex min-w-0 flex-wrap items-center gap-x-3">
                     <a href="/dashboard" class="font-bold">"subgate"</a>
-                    <Suspense fallback=|| view! { <span class="text-slate-400">"…"</span> }>
+                    <Suspense fallback=|| view! { <span class="opacity-75">"…"</span> }>
                         {move || Suspend::new(async move {
                             match merchant.await {
                                 Ok(Some(m)) => view! {
-                                    <span id="business-name" class="text-slate-200">{m.business_name}</span>
-                                    <span class="break-all text-sm text-slate-400">{m.email}</span>
+                                    <span id="business-name">{m.business_name}</span>
+                                    <span class="break-all text-sm opacity-75">{m.email}</span>
                                 }.into_any(),
                                 _ => view! { <a href="/login" class="underline">"Log in"</a> }.into_any(),
                             }
@@ -31,7 +31,7 @@ pub fn DashboardLayout() -> impl IntoView {
                 </div>
                 <ActionForm action=logout attr:id="logout-form">
                     <CsrfField/>
-                    <button type="submit" id="logout" class="rounded-md border border-slate-600 px-3 py-1 text-sm hover:bg-slate-800">"Log out"</button>
+                    <button type="submit" id="logout" class="rounded-md border border-current/40 px-3 py-1 text-sm hover:underline">"Log out"</button>
                 </ActionForm>
             </header>
             <FormError error=logout_error/>

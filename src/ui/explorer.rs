@@ -438,7 +438,7 @@ fn Operation(op: ApiOperation, concrete: String, catalog: ApiCatalog) -> impl In
                     <h3 class="font-semibold">"Copy as curl"</h3>
                     <CopyButton text=curl id="copy-curl" label="Copy"/>
                 </div>
-                <pre tabindex="0" id="curl" class="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{move || curl.get()}</pre>
+                <pre tabindex="0" id="curl" class="mt-2 overflow-x-auto rounded-md p-3 text-xs surface-ink">{move || curl.get()}</pre>
                 {if confidential.is_empty() {
                     view! { <p class="mt-2 text-sm text-slate-600">"Register a confidential client on the OAuth tab to fill in a real token."</p> }.into_any()
                 } else {

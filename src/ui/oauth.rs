@@ -322,7 +322,7 @@ fn Snippets(client: ClientView, endpoints: OAuthEndpoints) -> impl IntoView {
          const res = await fetch('{token_url}', {{ method: 'POST', body: new URLSearchParams({{ grant_type: 'authorization_code', client_id: '{id}',\n  code, redirect_uri: '{redirect}', code_verifier: sessionStorage.getItem('pkce_verifier') }}) }});\n\
          const {{ access_token, refresh_token }} = await res.json();"
     );
-    let pre = "mt-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100";
+    let pre = "mt-1 overflow-x-auto rounded-md p-3 text-xs surface-ink";
     view! {
         <h2 class="font-semibold">"Snippets"</h2>
         {(client.client_type == "confidential").then(|| view! {
@@ -391,7 +391,7 @@ pub fn PlaygroundPage() -> impl IntoView {
             <ol id="playground-steps" class="mt-4 space-y-4">
                 {move || steps.get().into_iter().map(|(title, body)| view! {
                     <li data-step=title.clone()><h2 class="font-semibold">{title.clone()}</h2>
-                        <pre tabindex="0" class="mt-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{body}</pre></li>
+                        <pre tabindex="0" class="mt-1 overflow-x-auto rounded-md p-3 text-xs surface-ink">{body}</pre></li>
                 }).collect_view()}
             </ol>
         </section>

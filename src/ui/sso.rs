@@ -166,7 +166,7 @@ fn HashTester() -> impl IntoView {
                 <div><span class="font-medium">"customer_hash: "</span>
                     <code id="tester-hash" class="break-all font-mono">{move || result.get().map(|r| r.customer_hash)}</code></div>
                 <div class="flex items-start gap-2">
-                    <pre tabindex="0" id="tester-curl" class="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{move || curl.get()}</pre>
+                    <pre tabindex="0" id="tester-curl" class="overflow-x-auto rounded-md p-3 text-xs surface-ink">{move || curl.get()}</pre>
                     <CopyButton text=curl label="Copy curl" id="copy-tester-curl"/>
                 </div>
             </div>
@@ -283,7 +283,7 @@ fn Snippets(endpoint: String) -> impl IntoView {
                     <details class="rounded-md border border-slate-200" open=i == 0 data-lang=lang>
                         <summary class="cursor-pointer px-3 py-2 text-sm font-medium">{lang}</summary>
                         <div class="flex items-start gap-2 p-3">
-                            <pre tabindex="0" class="flex-1 overflow-x-auto rounded-md bg-slate-900 p-3 text-xs text-slate-100">{code}</pre>
+                            <pre tabindex="0" class="flex-1 overflow-x-auto rounded-md p-3 text-xs surface-ink">{code}</pre>
                             <CopyButton text=text/>
                         </div>
                     </details>
@@ -330,7 +330,7 @@ fn Branding() -> impl IntoView {
     let saved = move || save.value().get().is_some_and(|r| r.is_ok());
     view! {
         <h2 class="mt-8 font-semibold">"Your portal"</h2>
-        <p class="text-sm text-slate-600">"Shown to your subscribers in the portal, beside your business name."</p>
+        <p class="text-sm text-slate-600">"Shown to your subscribers in the portal, beside your business name, and on the pages they see when signed out or when a link has expired."</p>
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let b = current.await.unwrap_or_default();
@@ -346,6 +346,16 @@ fn Branding() -> impl IntoView {
                             <span class="block text-sm font-medium">"Support email"</span>
                             <input type="email" name="support_email" id="support-email" maxlength="254" placeholder="help@shop.example.com"
                                    value=b.support_email.unwrap_or_default() class=INPUT/>
+                        </label>
+                        <label class="block">
+                            <span class="block text-sm font-medium">"Accent colour (buttons and the top edge)"</span>
+                            <input type="text" name="accent" id="portal-accent" maxlength="7" pattern="#[0-9A-Fa-f]{6}" placeholder="#4f46e5"
+                                   value=b.accent.unwrap_or_default() class=INPUT/>
+                        </label>
+                        <label class="block">
+                            <span class="block text-sm font-medium">"Logo (https URL of an image)"</span>
+                            <input type="url" name="logo_url" id="portal-logo-url" maxlength="2000" placeholder="https://shop.example.com/logo.png"
+                                   value=b.logo_url.unwrap_or_default() class=INPUT/>
                         </label>
                         <button type="submit" id="save-portal-branding" class=SECONDARY disabled=move || save.pending().get()>"Save"</button>
                         {move || saved().then(|| view! { <span id="portal-branding-saved" role="status" class="ml-2 text-sm text-emerald-700">"Saved"</span> })}

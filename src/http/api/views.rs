@@ -160,8 +160,21 @@ pub fn portal_view(page: PortalPage) -> PortalView {
 
 pub fn branding_view(b: crate::portal::Branding) -> crate::dto::sso::PortalBranding {
     crate::dto::sso::PortalBranding {
+        on_accent: b
+            .accent
+            .as_deref()
+            .map(|a| crate::portal::on_accent(a).to_string()),
         store_url: b.store_url,
         support_email: b.support_email,
+        accent: b.accent,
+        logo_url: b.logo_url,
+    }
+}
+
+pub fn store_view(face: crate::portal::StoreFace) -> crate::dto::sso::StoreView {
+    crate::dto::sso::StoreView {
+        business_name: face.business_name,
+        branding: branding_view(face.branding),
     }
 }
 
