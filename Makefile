@@ -8,7 +8,7 @@ ENV := source scripts/env.sh &&
 ## run: install what is missing, build in release mode, serve on http://127.0.0.1:3000 (SQLite under data/)
 run:
 	scripts/setup.sh
-	$(ENV) cargo leptos build --release --precompress
+	$(ENV) cargo leptos build --release --precompress --split
 	$(ENV) LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=subgate \
 	  exec "$$CARGO_TARGET_DIR/release/subgate" serve
 
@@ -34,7 +34,7 @@ setup:
 
 ## build: debug build of server and browser bundle
 build:
-	$(ENV) cargo leptos build
+	$(ENV) cargo leptos build --split
 
 fmt:
 	$(ENV) cargo fmt

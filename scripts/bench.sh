@@ -33,8 +33,8 @@ fi
 if [ -n "${SUBGATE_BIN:-}" ]; then
   bin=$SUBGATE_BIN   # e.g. a debug build, for a quick look (figures are then not release figures)
 else
-  echo "[bench] building the release server and browser bundle (cargo leptos build --release --precompress)"
-  cargo leptos build --release --precompress >/dev/null
+  echo "[bench] building the release server and browser bundle (cargo leptos build --release --precompress --split)"
+  cargo leptos build --release --precompress --split >/dev/null
   bin="$CARGO_TARGET_DIR/release/subgate"
 fi
 work=$(mktemp -d)
@@ -209,7 +209,7 @@ fi
 wasm=$(ls -t target/site/pkg/subgate*.wasm 2>/dev/null | head -n1 || true)
 if [ -n "$wasm" ] && [ -f "$wasm" ]; then
   raw=$(stat -c %s "$wasm"); gz=$(gzip -9c "$wasm" | wc -c)
-  built_by="cargo leptos build --release, just now"
+  built_by="cargo leptos build --release --split, just now"
   # with SUBGATE_BIN nothing is built here: the bundle is whatever was built last, maybe debug
   [ -n "${SUBGATE_BIN:-}" ] && built_by="the last cargo leptos build, which may have been a debug build"
   printf '== hydrate wasm: %s KB raw, %s KB gzip (budget 250 KB gzip; %s)\n' "$((raw / 1024))" "$((gz / 1024))" "$built_by"

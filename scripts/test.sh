@@ -76,7 +76,7 @@ postgres_tests() {
 
 e2e() {
   step "browser bundle and server for the end-to-end tests"
-  cargo leptos build
+  cargo leptos build --split
   # a release build's bundle is precompressed by cargo-leptos (--precompress); a debug one's
   # gzip twins are written here, so the tests see the encoding a browser is served
   find target/site/pkg -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -6 -kf {} \;

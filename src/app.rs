@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{ParamSegment, SsrMode, StaticSegment, WildcardSegment};
+use leptos_router::{
+    lazy_route, Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment, WildcardSegment,
+};
 
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
@@ -86,6 +88,41 @@ pub fn set_content_security_policy(image_origin: Option<&str>) {
     }
 }
 
+/// Routes whose code is a chunk of its own in the browser bundle (`cargo leptos build --split`):
+/// the first load carries the router, the dashboard's shell, login and signup; a tab's code
+/// (the API browser and its schema checks, the OAuth playground, the SSO snippets…) comes the
+/// first time it is shown. On the server, and in a build without `--split`, these are plain
+/// routes. Each page loads its data itself, so there is nothing to start before its chunk.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page/> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages!(
+    PortalRoute => PortalPage,
+    OverviewRoute => OverviewPage,
+    OAuthRoute => OAuthTab,
+    PlaygroundRoute => PlaygroundPage,
+    ClientRoute => ClientPage,
+    ConnectRoute => ConnectTab,
+    CustomersRoute => CustomersTab,
+    CustomerRoute => CustomerPage,
+    SsoRoute => SsoTab,
+    ApiRoute => ApiTab,
+);
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -97,17 +134,17 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("login") view=LoginPage/>
                 <Route path=StaticSegment("signup") view=SignupPage/>
                 // the whole page in the first response, so it works without JavaScript
-                <Route path=StaticSegment("portal") view=PortalPage ssr=SsrMode::Async/>
+                <Route path=StaticSegment("portal") view={Lazy::<PortalRoute>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
-                    <Route path=StaticSegment("") view=OverviewPage/>
-                    <Route path=StaticSegment("oauth") view=OAuthTab/>
-                    <Route path=(StaticSegment("oauth"), StaticSegment("playground")) view=PlaygroundPage/>
-                    <Route path=(StaticSegment("oauth"), StaticSegment("clients"), ParamSegment("id")) view=ClientPage/>
-                    <Route path=StaticSegment("connect") view=ConnectTab/>
-                    <Route path=StaticSegment("customers") view=CustomersTab/>
-                    <Route path=(StaticSegment("customers"), ParamSegment("subscriber")) view=CustomerPage/>
-                    <Route path=StaticSegment("sso") view=SsoTab/>
-                    <Route path=StaticSegment("api") view=ApiTab/>
+                    <Route path=StaticSegment("") view={Lazy::<OverviewRoute>::new()}/>
+                    <Route path=StaticSegment("oauth") view={Lazy::<OAuthRoute>::new()}/>
+                    <Route path=(StaticSegment("oauth"), StaticSegment("playground")) view={Lazy::<PlaygroundRoute>::new()}/>
+                    <Route path=(StaticSegment("oauth"), StaticSegment("clients"), ParamSegment("id")) view={Lazy::<ClientRoute>::new()}/>
+                    <Route path=StaticSegment("connect") view={Lazy::<ConnectRoute>::new()}/>
+                    <Route path=StaticSegment("customers") view={Lazy::<CustomersRoute>::new()}/>
+                    <Route path=(StaticSegment("customers"), ParamSegment("subscriber")) view={Lazy::<CustomerRoute>::new()}/>
+                    <Route path=StaticSegment("sso") view={Lazy::<SsoRoute>::new()}/>
+                    <Route path=StaticSegment("api") view={Lazy::<ApiRoute>::new()}/>
                     // any other dashboard address: a 404 inside the layout
                     <Route path=WildcardSegment("rest") view=DashboardNotFound/>
                 </ParentRoute>

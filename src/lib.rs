@@ -49,9 +49,16 @@ pub mod telemetry;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
-    // a marker for people and end-to-end tests: from here on the page is interactive
-    if let Some(body) = leptos::prelude::document().body() {
+    // the page's route may live in a chunk of its own (`app`'s lazy routes): hydration waits
+    // for it, then the page is marked
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        // a marker for people and end-to-end tests: from here on the page is interactive
         let _ = body.set_attribute("data-hydrated", "true");
-    }
+    });
 }
