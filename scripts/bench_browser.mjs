@@ -3,7 +3,7 @@
 // Chrome DevTools' preset), then a repeat visit. Prints bytes per resource type as transferred
 // (encoded, headers included) and raw (decoded body), the first contentful paint, and the
 // moment the app marks itself hydrated (`<body data-hydrated>`, watched from before the page's
-// first script). It measures; it never fails.
+// first script), then what each further dashboard tab adds. It measures; it never fails.
 //   node scripts/bench_browser.mjs http://127.0.0.1:PORT
 import { chromium } from '@playwright/test';
 
@@ -110,5 +110,30 @@ for (const profile of profiles) {
     print(`${profile.name}: ${label}, again`, await visit(page, cdp, path));
     await context.close();
   }
+}
+// each further tab after the OAuth tab, in the same tab under Fast 4G: what it adds (its own
+// chunks, and the shared ones no earlier tab needed), the bundle loaded so far coming from cache
+console.log('== each further tab after /dashboard/oauth (Fast 4G, same browser tab: what it adds)');
+{
+  const context = await browser.newContext({ storageState: loggedIn });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: fast4g.latency, downloadThroughput: fast4g.throughput, uploadThroughput: fast4g.throughput,
+  });
+  await context.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.body?.hasAttribute('data-hydrated')) {
+        window.__hydratedAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
+  });
+  print('/dashboard/oauth (cold)', await visit(page, cdp, '/dashboard/oauth'));
+  for (const path of ['/dashboard', '/dashboard/oauth/playground', '/dashboard/connect', '/dashboard/customers', '/dashboard/sso', '/dashboard/api']) {
+    print(`then ${path}`, await visit(page, cdp, path));
+  }
+  await context.close();
 }
 await browser.close();
