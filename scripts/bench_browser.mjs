@@ -82,30 +82,36 @@ function print(label, { by, times }) {
   console.log(`   ${''.padEnd(34)} per type, KB transferred/raw: ${parts.join('; ')}`);
 }
 
+// a fresh browser context (cold cache) whose page records when it hydrated, under `profile`
+async function openPage(state, profile) {
+  const context = await browser.newContext({ storageState: state });
+  await context.addInitScript(() => {
+    new MutationObserver((_, observer) => {
+      if (document.body?.hasAttribute('data-hydrated')) {
+        window.__hydratedAt = performance.now();
+        observer.disconnect();
+      }
+    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
+  });
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  if (profile.identity) {
+    await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': 'identity' } });
+  }
+  if (profile.latency) {
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: profile.latency,
+      downloadThroughput: profile.throughput, uploadThroughput: profile.throughput,
+    });
+  }
+  return { context, page, cdp };
+}
+
 console.log('== first load in Chromium (cold cache; then a repeat visit in the same tab)');
 for (const profile of profiles) {
   for (const [label, path, state] of [['/login', '/login', undefined], ['/dashboard/oauth (logged in)', '/dashboard/oauth', loggedIn]]) {
-    const context = await browser.newContext({ storageState: state });
-    await context.addInitScript(() => {
-      new MutationObserver((_, observer) => {
-        if (document.body?.hasAttribute('data-hydrated')) {
-          window.__hydratedAt = performance.now();
-          observer.disconnect();
-        }
-      }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
-    });
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Network.enable');
-    if (profile.identity) {
-      await cdp.send('Network.setExtraHTTPHeaders', { headers: { 'Accept-Encoding': 'identity' } });
-    }
-    if (profile.latency) {
-      await cdp.send('Network.emulateNetworkConditions', {
-        offline: false, latency: profile.latency,
-        downloadThroughput: profile.throughput, uploadThroughput: profile.throughput,
-      });
-    }
+    const { context, page, cdp } = await openPage(state, profile);
     print(`${profile.name}: ${label}`, await visit(page, cdp, path));
     print(`${profile.name}: ${label}, again`, await visit(page, cdp, path));
     await context.close();
@@ -115,21 +121,7 @@ for (const profile of profiles) {
 // chunks, and the shared ones no earlier tab needed), the bundle loaded so far coming from cache
 console.log('== each further tab after /dashboard/oauth (Fast 4G, same browser tab: what it adds)');
 {
-  const context = await browser.newContext({ storageState: loggedIn });
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false, latency: fast4g.latency, downloadThroughput: fast4g.throughput, uploadThroughput: fast4g.throughput,
-  });
-  await context.addInitScript(() => {
-    new MutationObserver((_, observer) => {
-      if (document.body?.hasAttribute('data-hydrated')) {
-        window.__hydratedAt = performance.now();
-        observer.disconnect();
-      }
-    }).observe(document, { attributes: true, subtree: true, attributeFilter: ['data-hydrated'] });
-  });
+  const { context, page, cdp } = await openPage(loggedIn, fast4g);
   print('/dashboard/oauth (cold)', await visit(page, cdp, '/dashboard/oauth'));
   for (const path of ['/dashboard', '/dashboard/oauth/playground', '/dashboard/connect', '/dashboard/customers', '/dashboard/sso', '/dashboard/api']) {
     print(`then ${path}`, await visit(page, cdp, path));

@@ -98,9 +98,7 @@ fn given(v: Option<&str>) -> Option<&str> {
 
 /// `#rrggbb` (or `#RRGGBB`), as lowercase.
 fn parse_accent(accent: &str) -> Option<String> {
-    let hex = accent.strip_prefix('#')?;
-    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| format!("#{}", hex.to_ascii_lowercase()))
+    crate::dto::sso::is_hex_colour(accent).then(|| accent.to_ascii_lowercase())
 }
 
 pub struct Portal {

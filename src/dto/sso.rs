@@ -137,6 +137,11 @@ pub struct PortalBranding {
     pub logo_url: Option<String>,
 }
 
+/// `#rrggbb` (either case): the only shape a colour may have to reach a page's CSS.
+pub fn is_hex_colour(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
+}
+
 /// Whose store a portal page without a session belongs to (the signed-out page).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreView {

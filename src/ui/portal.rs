@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use super::auth::follow_success;
 use super::components::{format_amount, format_date, CsrfField, FormError};
 use crate::dto::payments::SubscriptionView;
-use crate::dto::sso::{PortalBranding, PortalView};
+use crate::dto::sso::{is_hex_colour, PortalBranding, PortalView};
 use crate::server_fns::portal::{load_portal, portal_store, OpenBilling, PortalLogout};
 
 /// The portal's main button, in the merchant's accent colour (indigo until they choose one).
@@ -53,11 +53,6 @@ fn Theme(branding: PortalBranding) -> impl IntoView {
         .filter(|(a, o)| is_hex_colour(a) && is_hex_colour(o))
         .map(|(accent, on)| format!(":root{{--accent:{accent};--on-accent:{on}}}"));
     css.map(|css| view! { <style nonce=leptos::nonce::use_nonce()>{css}</style> })
-}
-
-/// `#rrggbb`: the only shape a colour may have to reach the page's CSS.
-fn is_hex_colour(c: &str) -> bool {
-    c.len() == 7 && c.starts_with('#') && c.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
 }
 
 /// The merchant's logo (with their name as its text), if they set one.

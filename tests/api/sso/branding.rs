@@ -15,6 +15,19 @@ async fn save(app: &TestApp, store_url: &str, support_email: &str) -> reqwest::R
     .await
 }
 
+/// A save refused with 422 and a message that starts with the field's name.
+async fn refused_for(res: reqwest::Response, field: &str, input: &str) {
+    let (status, body) = error_of(res).await;
+    assert_eq!(status, 422, "{input}: {body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .expect("message")
+            .starts_with(field),
+        "{body}"
+    );
+}
+
 async fn branding(app: &TestApp) -> Value {
     app.client
         .get(app.url("/fn/portal_branding"))
@@ -82,15 +95,12 @@ async fn branding_is_checked_and_stays_with_its_merchant() {
         ("https://user:pw@shop.example.com", "", "Back to store"),
         ("https://shop.example.com", "not an email", "Support email"),
     ] {
-        let (status, body) = error_of(save(&app, url, email).await).await;
-        assert_eq!(status, 422, "{url} {email}: {body}");
-        assert!(
-            body["message"]
-                .as_str()
-                .expect("message")
-                .starts_with(field),
-            "{body}"
-        );
+        refused_for(
+            save(&app, url, email).await,
+            field,
+            &format!("{url} {email}"),
+        )
+        .await;
     }
     assert_eq!(
         branding(&app).await,
@@ -159,15 +169,12 @@ async fn the_accent_and_the_logo_colour_the_portal_under_its_policy() {
         ("", "http://cdn.example.com/logo.png", "Logo"),
         ("", "data:image/png;base64,AAAA", "Logo"),
     ] {
-        let (status, body) = error_of(save_all(&app, accent, logo).await).await;
-        assert_eq!(status, 422, "{accent} {logo}: {body}");
-        assert!(
-            body["message"]
-                .as_str()
-                .expect("message")
-                .starts_with(field),
-            "{body}"
-        );
+        refused_for(
+            save_all(&app, accent, logo).await,
+            field,
+            &format!("{accent} {logo}"),
+        )
+        .await;
     }
     let res = save_all(&app, " #FACC15 ", "https://cdn.shop.example.com/logo.png").await;
     assert_eq!(res.status().as_u16(), 200);
