@@ -4,6 +4,9 @@ import { defineConfig } from '@playwright/test';
 const port = Number(process.env.E2E_PORT ?? 3900);
 const dir = process.env.E2E_DIR ?? '/tmp/subgate-e2e';
 const baseURL = `http://127.0.0.1:${port}`;
+// a real SMTP server (aiosmtpd, from the test venv) that keeps each mail in DIR/maildir/new
+const smtpPort = Number(process.env.E2E_SMTP_PORT ?? port + 1);
+const python = process.env.E2E_PYTHON ?? 'python3';
 
 export default defineConfig({
   testDir: './tests',
@@ -23,7 +26,12 @@ export default defineConfig({
              '--disable-sync', '--no-first-run', '--disable-quic'],
     },
   },
-  webServer: {
+  webServer: [{
+    command: `${python} -m aiosmtpd -n -l 127.0.0.1:${smtpPort} -c aiosmtpd.handlers.Mailbox ${dir}/maildir`,
+    port: smtpPort,
+    reuseExistingServer: false,
+    timeout: 30_000,
+  }, {
     command: `${process.env.SUBGATE_BIN ?? 'target/debug/subgate'} serve`,
     cwd: '..',
     url: `${baseURL}/healthz`,
@@ -42,6 +50,9 @@ export default defineConfig({
       SUBGATE_SSO_DOMAIN: 'sso.localhost',
       // every test signs up from 127.0.0.1: more than the default 10 accounts an hour
       SUBGATE_SIGNUPS_PER_IP_PER_HOUR: '1000',
+      // mail goes out over SMTP to the aiosmtpd above (no TLS: loopback, development)
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      MAIL_FROM: 'subgate <no-reply@subgate.test>',
     },
-  },
+  }],
 });

@@ -412,6 +412,7 @@ def production_health(subgate: str, env: dict) -> tuple[int, int]:
     proc = subprocess.Popen([subgate, "serve"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, env={
         **env, "SUBGATE_ENV": "production", "SUBGATE_PUBLIC_URL": "https://subgate.example",
+        "SMTP_URL": "smtps://mail.subgate.example:465",
         "SUBGATE_SECRET_KEY": secrets.token_hex(32), "LEPTOS_SITE_ADDR": f"127.0.0.1:{port}"})
     try:
         wait_for(f"http://127.0.0.1:{port}/login", proc)

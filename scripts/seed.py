@@ -73,12 +73,28 @@ class Inputs(html.parser.HTMLParser):
             self.fields[attrs["name"]] = attrs.get("value", "")
 
 
+def verify_by_mail(b, email):
+    """Opens the sign-up's verification link from the development outbox (/dev/outbox: a server
+    without SMTP_URL keeps its mail there); Stripe and SSO wait for a verified address."""
+    import time
+    for _ in range(200):
+        _, _, page = b.request("GET", "/dev/outbox", headers={"Accept": "text/html"})
+        for article in page.split("<article>"):
+            token = re.search(r"/verify-email\?token=([A-Za-z0-9_-]+)", article)
+            if f"To: {email}" in article and token:
+                b.call_fn("verify_email", token=token.group(1))
+                return
+        time.sleep(0.05)
+    sys.exit(f"no verification mail to {email} in /dev/outbox (is SMTP_URL set?)")
+
+
 def main():
     base = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:3000"
     b = Browser(base)
     tag = secrets.token_hex(4)
     business, email = f"Bench {tag}", f"bench-{tag}@example.test"
     b.call_fn("signup", business_name=business, email=email, password="correct horse battery staple")
+    verify_by_mail(b, email)
 
     # Connect: subgate's authorize URL leads to the simulator's page; approve it like a person
     authorize = b.call_fn("start_connect")

@@ -53,7 +53,8 @@ lint() {
 
 sqlite_tests() {
   step "Rust tests on SQLite"
-  SUBGATE_TEST_DB=sqlite cargo test --features ssr
+  # the mail tests send to a real SMTP server (aiosmtpd) run by the test venv's Python
+  SUBGATE_TEST_PYTHON="$(scripts/test-venv.sh)/bin/python" SUBGATE_TEST_DB=sqlite cargo test --features ssr
 }
 
 postgres_tests() {
@@ -67,7 +68,7 @@ postgres_tests() {
   drop_test_databases
   trap drop_test_databases EXIT
   step "Rust tests on PostgreSQL"
-  SUBGATE_TEST_DB=postgres cargo test --features ssr --test api
+  SUBGATE_TEST_PYTHON="$(scripts/test-venv.sh)/bin/python" SUBGATE_TEST_DB=postgres cargo test --features ssr --test api
   step "fault test: PostgreSQL restarted under load (alone: it cuts every connection)"
   # a hundred test databases make the shutdown checkpoint slow enough to outlast pg_ctl's wait
   drop_test_databases
@@ -82,10 +83,11 @@ e2e() {
   find target/site/pkg -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) -exec gzip -6 -kf {} \;
   step "Playwright end-to-end tests (Chromium)"
   E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  E2E_SMTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   E2E_DIR=$(mktemp -d /tmp/subgate-e2e.XXXXXX)
   # the published clients' own runtimes: Flask (recursiv), node and php (Recurpay), curl (Riverty)
   E2E_PYTHON="$(scripts/test-venv.sh)/bin/python"
-  export E2E_PORT E2E_DIR E2E_PYTHON SUBGATE_BIN="$CARGO_TARGET_DIR/debug/subgate"
+  export E2E_PORT E2E_SMTP_PORT E2E_DIR E2E_PYTHON SUBGATE_BIN="$CARGO_TARGET_DIR/debug/subgate"
   npx playwright test --config end2end/playwright.config.ts
   rm -rf "$E2E_DIR"
 

@@ -7,6 +7,10 @@ use leptos_router::{
     lazy_route, Lazy, LazyRoute, ParamSegment, SsrMode, StaticSegment, WildcardSegment,
 };
 
+use crate::ui::account::{
+    AccountTab, ConfirmEmailPage, ForgotPasswordPage, ResetPasswordPage, TwoFactorLoginPage,
+    VerifyEmailPage,
+};
 use crate::ui::auth::{LoginPage, SignupPage};
 use crate::ui::components::csrf_token;
 use crate::ui::connect::ConnectTab;
@@ -121,6 +125,12 @@ lazy_pages!(
     CustomerRoute => CustomerPage,
     SsoRoute => SsoTab,
     ApiRoute => ApiTab,
+    AccountRoute => AccountTab,
+    ForgotPasswordRoute => ForgotPasswordPage,
+    ResetPasswordRoute => ResetPasswordPage,
+    VerifyEmailRoute => VerifyEmailPage,
+    ConfirmEmailRoute => ConfirmEmailPage,
+    TwoFactorLoginRoute => TwoFactorLoginPage,
 );
 
 #[component]
@@ -133,6 +143,11 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("") view=HomePage/>
                 <Route path=StaticSegment("login") view=LoginPage/>
                 <Route path=StaticSegment("signup") view=SignupPage/>
+                <Route path=(StaticSegment("login"), StaticSegment("two-factor")) view={Lazy::<TwoFactorLoginRoute>::new()}/>
+                <Route path=StaticSegment("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()}/>
+                <Route path=StaticSegment("reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
+                <Route path=StaticSegment("verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
+                <Route path=StaticSegment("confirm-email") view={Lazy::<ConfirmEmailRoute>::new()}/>
                 // the whole page in the first response, so it works without JavaScript
                 <Route path=StaticSegment("portal") view={Lazy::<PortalRoute>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
@@ -145,6 +160,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("customers"), ParamSegment("subscriber")) view={Lazy::<CustomerRoute>::new()}/>
                     <Route path=StaticSegment("sso") view={Lazy::<SsoRoute>::new()}/>
                     <Route path=StaticSegment("api") view={Lazy::<ApiRoute>::new()}/>
+                    <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
                     // any other dashboard address: a 404 inside the layout
                     <Route path=WildcardSegment("rest") view=DashboardNotFound/>
                 </ParentRoute>

@@ -118,6 +118,47 @@ pub struct Settings {
     #[arg(long, env = "SUBGATE_SIGNUPS_PER_IP_PER_HOUR", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub signups_per_ip_per_hour: u32,
+
+    /// Outgoing mail (verification, password reset, notices): `smtps://user:pass@host:465` or
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS). Production requires it, with TLS.
+    /// Without it (development) each mail goes to an outbox shown at `/dev/outbox` and in the log.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of subgate's mail, e.g. `subgate <no-reply@example.com>` (default:
+    /// `subgate <no-reply@HOST>` with the public URL's host).
+    #[arg(long, env = "MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+/// Where subgate's mail goes.
+#[derive(Clone)]
+pub struct MailConfig {
+    /// `None`: the development outbox.
+    pub smtp_url: Option<String>,
+    pub from: String,
+}
+
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<redacted>"))
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+impl MailConfig {
+    /// The development outbox, sending as `no-reply@` the public URL's host.
+    pub fn outbox(public_url: &Url) -> Self {
+        Self {
+            smtp_url: None,
+            from: format!(
+                "subgate <no-reply@{}>",
+                public_url.host_str().unwrap_or("localhost")
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -136,6 +177,7 @@ pub struct Config {
     pub sso_domain: Option<String>,
     /// Accounts one IP address may create per hour.
     pub signups_per_ip_per_hour: u32,
+    pub mail: MailConfig,
 }
 
 /// How subgate reaches Stripe.
@@ -245,6 +287,16 @@ pub enum ConfigError {
     ApiAudienceMalformed,
     #[error("SUBGATE_SSO_DOMAIN must be a host name such as sso.example.com")]
     SsoDomainMalformed,
+    #[error(
+        "SMTP_URL is required when SUBGATE_ENV=production (the mail outbox is for development)"
+    )]
+    SmtpRequired,
+    #[error("SMTP_URL must be smtps://… or smtp://…?tls=required when SUBGATE_ENV=production: mail carries sign-in links")]
+    SmtpNotTls,
+    #[error("SMTP_URL must be an smtp:// or smtps:// URL")]
+    SmtpMalformed,
+    #[error("MAIL_FROM must be an address such as `subgate <no-reply@example.com>`")]
+    MailFromMalformed,
 }
 
 impl Settings {
@@ -301,6 +353,7 @@ impl Settings {
             None | Some("") => None,
             Some(d) => Some(parse_host_name(d).ok_or(ConfigError::SsoDomainMalformed)?),
         };
+        let mail = mail_config(self.smtp_url, self.mail_from, &public_url, production)?;
         Ok(Config {
             database_url,
             site_addr: self.site_addr,
@@ -313,7 +366,42 @@ impl Settings {
             extra_api_audiences,
             sso_domain,
             signups_per_ip_per_hour: self.signups_per_ip_per_hour,
+            mail,
         })
+    }
+}
+
+fn mail_config(
+    smtp_url: Option<String>,
+    from: Option<String>,
+    public_url: &Url,
+    production: bool,
+) -> Result<MailConfig, ConfigError> {
+    let mut mail = MailConfig::outbox(public_url);
+    if let Some(from) = from.filter(|f| !f.trim().is_empty()) {
+        if !crate::mail::is_valid_mailbox(&from) {
+            return Err(ConfigError::MailFromMalformed);
+        }
+        mail.from = from;
+    }
+    match smtp_url.filter(|u| !u.trim().is_empty()) {
+        None if production => Err(ConfigError::SmtpRequired),
+        None => Ok(mail),
+        Some(raw) => {
+            let url = Url::parse(&raw).map_err(|_| ConfigError::SmtpMalformed)?;
+            let tls = match url.scheme() {
+                "smtps" => true,
+                "smtp" => url
+                    .query_pairs()
+                    .any(|(k, v)| k == "tls" && v == "required"),
+                _ => return Err(ConfigError::SmtpMalformed),
+            };
+            if production && !tls {
+                return Err(ConfigError::SmtpNotTls);
+            }
+            mail.smtp_url = Some(raw);
+            Ok(mail)
+        }
     }
 }
 

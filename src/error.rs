@@ -223,6 +223,10 @@ mod server {
                 AccountError::Throttled(secs) => AppError::RateLimited(secs),
                 AccountError::Busy => AppError::Unavailable,
                 AccountError::Hashing => AppError::Internal,
+                AccountError::LinkInvalid => AppError::NotFound(e.to_string()),
+                AccountError::WrongPassword => AppError::Forbidden(e.to_string()),
+                AccountError::Unverified => AppError::Forbidden(e.to_string()),
+                AccountError::WrongCode => AppError::Forbidden(e.to_string()),
                 AccountError::Database(e) => e.into(),
             }
         }

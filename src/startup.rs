@@ -17,6 +17,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Db, DbError};
 use crate::entropy::Entropy;
+use crate::mail::Mailer;
 use crate::oauth::clients::{Clients, SecretHasher};
 use crate::oauth::tokens::TokenService;
 use crate::payments::gateways::{self, SIMULATOR_PATH};
@@ -92,9 +93,18 @@ impl Application {
         let sso = Arc::new(Sso::new(db.clone(), &config.secret_key, entropy.clone()));
         let payments = Arc::new(Payments::new(payment_gateway.gateway, db.clone()));
         let hasher = SecretHasher::new(&config.secret_key, entropy.clone());
+        let mailer = Mailer::new(&config.mail).map_err(|e| StartupError::Mail(e.to_string()))?;
         let state = AppState::new(Shared {
             db: db.clone(),
-            accounts: Accounts::new(db.clone(), entropy.clone(), throttle),
+            accounts: Arc::new(Accounts::new(
+                db.clone(),
+                entropy.clone(),
+                throttle,
+                mailer.clone(),
+                config.public_url.clone(),
+                &config.secret_key,
+            )),
+            mailer,
             clients: Clients::new(db.clone(), hasher, config.api_audiences()),
             portal: Portal::new(
                 db.clone(),
@@ -164,6 +174,8 @@ pub enum StartupError {
     SigningKey(crate::oauth::jwt::KeyError),
     #[error("payment gateway: {0}")]
     Gateway(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// How this server reaches itself: the bound port on the loopback address.

@@ -52,7 +52,9 @@ pub struct Shared {
     pub entropy: Entropy,
     pub leptos_options: LeptosOptions,
     /// Merchant accounts: sign-up and log-in within their limits.
-    pub accounts: Accounts,
+    pub accounts: Arc<Accounts>,
+    /// Outgoing mail (SMTP, or the development outbox).
+    pub mailer: Arc<crate::mail::Mailer>,
     pub tokens: Arc<TokenService>,
     /// The merchants' OAuth clients.
     pub clients: Clients,

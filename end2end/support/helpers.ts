@@ -1,6 +1,47 @@
 // Shared steps of the end-to-end tests: what a merchant does in the browser, and what their
 // backend does over HTTP (page.request talks to the same server, outside the page).
 import { expect, Page } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** Where aiosmtpd (playwright.config.ts) keeps the mail subgate sent: one file per message. */
+const maildir = path.join(process.env.E2E_DIR ?? '/tmp/subgate-e2e', 'maildir', 'new');
+
+/** RFC 2045 quoted-printable undone (lines over 76 characters, the links, are sent so). */
+function unQuotedPrintable(text: string) {
+  return text.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** The newest mail to `to` whose subject has `subject`, as the SMTP server received it. */
+export async function mailTo(to: string, subject: string, after = 0): Promise<string> {
+  let found: string | undefined;
+  await expect.poll(() => {
+    const files = fs.existsSync(maildir) ? fs.readdirSync(maildir) : [];
+    const mails = files
+      .map((f) => ({ at: fs.statSync(path.join(maildir, f)).mtimeMs, text: unQuotedPrintable(fs.readFileSync(path.join(maildir, f), 'utf8')) }))
+      .filter((m) => m.at > after && m.text.includes(`To: ${to}`) && new RegExp(`^Subject: .*${subject}`, 'm').test(m.text))
+      .sort((a, b) => b.at - a.at);
+    found = mails[0]?.text;
+    return found !== undefined;
+  }, { timeout: 15_000, message: `a mail to ${to} about ${subject}` }).toBe(true);
+  return found!;
+}
+
+/** The first link to `pathname` in a mail. */
+export function linkIn(mail: string, pathname: string) {
+  const m = mail.match(new RegExp(`https?://\\S+${pathname}\\?token=[A-Za-z0-9_-]+`));
+  expect(m, `a ${pathname} link in the mail`).not.toBeNull();
+  return m![0];
+}
+
+/** Opens the verification link mailed to `email` and confirms it (as the merchant does). */
+export async function verifyByMail(page: Page, email: string) {
+  const link = linkIn(await mailTo(email, 'Verify'), '/verify-email');
+  await page.goto(link);
+  await hydrated(page);
+  await page.click('#verify');
+  await expect(page).toHaveURL(/\/dashboard\/account\?notice=verified$/);
+}
 
 export function newMerchant() {
   const tag = Math.random().toString(36).slice(2, 10);
@@ -21,6 +62,8 @@ export async function signUpToOverview(page: Page, m = newMerchant()) {
   await page.fill('#password', m.password);
   await page.click('button[type="submit"]');
   await expect(page).toHaveURL(/\/dashboard$/);
+  await verifyByMail(page, m.email);
+  await page.goto('/dashboard');
   await hydrated(page);
   return m;
 }

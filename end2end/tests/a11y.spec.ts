@@ -54,7 +54,8 @@ test('every page passes axe-core with no serious or critical violation, at 1280 
   test.setTimeout(300_000);
   const failures: string[] = [];
   // the dead link's page (a link nobody issued) is one of the subscriber's pages too
-  for (const path of ['/login', '/signup', '/portal', `/portal/sso/${'A'.repeat(43)}`]) failures.push(...await audit(page, path));
+  for (const path of ['/login', '/signup', '/forgot-password', `/reset-password?token=${'A'.repeat(43)}`, '/portal',
+                      `/portal/sso/${'A'.repeat(43)}`]) failures.push(...await audit(page, path));
 
   const { client: { clientId } } = await withAda(page, 'user-ada');
   await page.goto('/dashboard/sso');
@@ -62,7 +63,7 @@ test('every page passes axe-core with no serious or critical violation, at 1280 
   await page.click('#enable-sso');
   await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
   for (const path of ['/dashboard', '/dashboard/oauth', `/dashboard/oauth/clients/${clientId}`, '/dashboard/oauth/playground',
-                      '/dashboard/connect', '/dashboard/customers', '/dashboard/customers/user-ada', '/dashboard/sso', '/dashboard/api', '/dashboard/no-such-page']) {
+                      '/dashboard/connect', '/dashboard/customers', '/dashboard/customers/user-ada', '/dashboard/sso', '/dashboard/api', '/dashboard/account', '/dashboard/no-such-page']) {
     failures.push(...await audit(page, path));
   }
   // the portal signed in, in the merchant's accent, as Ada (previewed from her customer page)

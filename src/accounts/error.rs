@@ -21,8 +21,31 @@ pub enum AccountError {
     /// The blocking password task failed (logged where it happened).
     #[error("the password task failed")]
     Hashing,
+    /// A mailed link that is unknown, used or expired: which of these is not said.
+    #[error("This link is invalid, has been used or has expired. Ask for a new one.")]
+    LinkInvalid,
+    /// The current password, asked again before a sensitive change, was wrong.
+    #[error("Current password: that is not your password.")]
+    WrongPassword,
+    /// A second factor that is not the app's current code nor an unused recovery code.
+    #[error("Two-factor code: that code is not valid, or it was already used.")]
+    WrongCode,
+    /// The account's address is not verified yet, and the action needs it.
+    #[error("Verify your email address first: follow the link we sent you (Account → resend it).")]
+    Unverified,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl From<crate::db::account::AccountDbError> for AccountError {
+    fn from(e: crate::db::account::AccountDbError) -> Self {
+        use crate::db::account::AccountDbError;
+        match e {
+            AccountDbError::EmailTaken => Self::EmailTaken,
+            AccountDbError::TokenInvalid => Self::LinkInvalid,
+            AccountDbError::Db(e) => Self::Database(e),
+        }
+    }
 }
 
 impl AccountError {

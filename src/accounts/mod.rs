@@ -3,7 +3,9 @@
 
 mod error;
 pub mod password;
+mod recovery;
 pub mod throttle;
+pub mod two_factor;
 
 use crate::db::merchants::{InsertMerchantError, NewMerchant};
 use crate::db::Db;
@@ -11,6 +13,7 @@ use crate::dto::{MerchantView, PasswordRules};
 use crate::entropy::Entropy;
 
 pub use error::AccountError;
+pub use recovery::{Origin, AUDIT_KEEP_SECS, RESET_LINK_SECS, VERIFY_LINK_SECS};
 pub use throttle::LoginThrottle;
 
 /// An email address as typed (trimmed), with its case-folded form for uniqueness and lookup.
@@ -132,6 +135,9 @@ pub struct Merchant {
     pub id: String,
     pub business_name: String,
     pub email: String,
+    pub email_verified: bool,
+    /// Whether a second factor (TOTP) is asked at login.
+    pub two_factor: bool,
 }
 
 impl From<crate::db::merchants::MerchantRow> for Merchant {
@@ -140,6 +146,8 @@ impl From<crate::db::merchants::MerchantRow> for Merchant {
             id: row.id,
             business_name: row.business_name,
             email: row.email,
+            email_verified: row.email_verified_at.is_some(),
+            two_factor: row.totp_secret.is_some(),
         }
     }
 }
@@ -150,6 +158,7 @@ impl From<Merchant> for MerchantView {
             id: m.id,
             business_name: m.business_name,
             email: m.email,
+            email_verified: m.email_verified,
         }
     }
 }
@@ -178,6 +187,8 @@ pub async fn sign_up(
                 id,
                 business_name: input.business_name.0,
                 email: input.email.display,
+                email_verified: false,
+                two_factor: false,
             })
         }
         Err(InsertMerchantError::EmailTaken) => Err(AccountError::EmailTaken),
@@ -185,34 +196,59 @@ pub async fn sign_up(
     }
 }
 
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Logged in.
+    Done(Merchant),
+    /// Two-factor is on: the code comes next (`Accounts::second_factor`).
+    SecondFactor(Merchant),
+}
+
 /// Merchant accounts as the edge reaches them (`state.accounts`): sign-up and log-in within
-/// their limits, and an account by id.
+/// their limits, an account by id, and (`recovery`) what the account does by mail: verification,
+/// password reset, email change, its sessions and its audit log.
 pub struct Accounts {
     db: Db,
     entropy: Entropy,
     throttle: LoginThrottle,
+    mailer: std::sync::Arc<crate::mail::Mailer>,
+    /// Where the mailed links point (`https://subgate.example.com/`).
+    public_url: url::Url,
+    two_factor: two_factor::TwoFactorKeys,
 }
 
 impl Accounts {
-    pub fn new(db: Db, entropy: Entropy, throttle: LoginThrottle) -> Self {
+    pub fn new(
+        db: Db,
+        entropy: Entropy,
+        throttle: LoginThrottle,
+        mailer: std::sync::Arc<crate::mail::Mailer>,
+        public_url: url::Url,
+        secret_key: &crate::crypto::SecretKey,
+    ) -> Self {
         Self {
             db,
             entropy,
             throttle,
+            mailer,
+            public_url,
+            two_factor: two_factor::TwoFactorKeys::new(secret_key),
         }
     }
 
-    /// Signs up from `client_ip`, within the per-IP sign-up limit: the place is taken before the
-    /// password is hashed, so concurrent sign-ups cannot pass the limit together.
+    /// Signs up from `origin`, within the per-IP sign-up limit: the place is taken before the
+    /// password is hashed, so concurrent sign-ups cannot pass the limit together. The account,
+    /// its verification link and the audit line are one transaction; the link is mailed after.
     pub async fn sign_up(
         &self,
-        client_ip: &str,
+        origin: &Origin,
         input: SignUp,
         now: i64,
     ) -> Result<Merchant, AccountError> {
         let db = &self.db;
-        let attempt = self.throttle.signup_attempt(db, client_ip, now).await?;
-        let result = sign_up(db, &self.entropy, input, now).await;
+        let attempt = self.throttle.signup_attempt(db, &origin.ip, now).await?;
+        let result = self.sign_up_verified_by_mail(origin, input, now).await;
         match result {
             Err(AccountError::Busy) => attempt.give_back(db).await?,
             _ => attempt.keep(),
@@ -225,12 +261,13 @@ impl Accounts {
     /// argon2 runs: N concurrent guesses get at most the limit's worth of answers.
     pub async fn log_in(
         &self,
-        client_ip: &str,
+        origin: &Origin,
         email: &str,
         password: &str,
         now: i64,
-    ) -> Result<Merchant, AccountError> {
+    ) -> Result<SignIn, AccountError> {
         let (db, throttle) = (&self.db, &self.throttle);
+        let client_ip = origin.ip.as_str();
         let normalized = email.trim().to_lowercase();
         if normalized.chars().count() > Email::MAX_LEN
             || password.chars().count() > PasswordRules::MAX_LEN
@@ -240,24 +277,42 @@ impl Accounts {
         let attempt = throttle
             .login_attempt(db, client_ip, &normalized, now)
             .await?;
-        let verified = match check_password(db, &normalized, password).await {
-            Ok(verified) => verified,
+        let (row, verified) = match check_password(db, &normalized, password).await {
+            Ok(checked) => checked,
             Err(e) => {
                 // not a guess that was checked: it does not count
                 attempt.give_back(db).await?;
                 return Err(e);
             }
         };
-        match verified {
-            Some(row) => {
+        match (row, verified) {
+            (Some(row), true) if row.totp_secret.is_some() => {
+                // the password alone is not a login: its place stays taken until the code
+                // comes, so someone with the password cannot clear the limit between guesses
+                attempt.keep();
+                Ok(SignIn::SecondFactor(row.into()))
+            }
+            (Some(row), true) => {
                 throttle
                     .login_succeeded(db, attempt, client_ip, &normalized)
                     .await?;
+                self.audit(origin.entry(
+                    &row.id,
+                    "account.signed_in",
+                    Some(row.email.as_str()),
+                    now,
+                ))
+                .await?;
                 tracing::info!(merchant = %row.id, "merchant logged in");
-                Ok(row.into())
+                Ok(SignIn::Done(row.into()))
             }
-            None => {
+            (row, _) => {
                 attempt.keep();
+                if let Some(row) = row {
+                    let mut entry = origin.entry(&row.id, "account.sign_in_failed", None, now);
+                    entry.target = Some(row.email);
+                    self.audit(entry).await?;
+                }
                 Err(AccountError::InvalidCredentials)
             }
         }
@@ -268,12 +323,13 @@ impl Accounts {
     }
 }
 
-/// The merchant whose password this is, or `None` (after the same work for an unknown email).
+/// The account with this email, if any, and whether `password` is its password (after the
+/// same work for an unknown email).
 async fn check_password(
     db: &Db,
     email_normalized: &str,
     password: &str,
-) -> Result<Option<crate::db::merchants::MerchantRow>, AccountError> {
+) -> Result<(Option<crate::db::merchants::MerchantRow>, bool), AccountError> {
     let row = db.merchant_by_email(email_normalized).await?;
     let verified = match &row {
         Some(row) => password::verify(password.to_string(), row.password_hash.clone()).await?,
@@ -282,7 +338,7 @@ async fn check_password(
             false
         }
     };
-    Ok(row.filter(|_| verified))
+    Ok((row, verified))
 }
 
 #[cfg(test)]

@@ -111,6 +111,44 @@ impl LoginThrottle {
     }
 }
 
+impl LoginThrottle {
+    /// Mail asked for without being logged in (a password reset) from one IP: at most 20 an
+    /// hour, so nobody can use subgate to flood an inbox or probe accounts in bulk.
+    pub async fn mail_request(&self, db: &Db, ip: &str, now: i64) -> Result<(), AccountError> {
+        let limits = [Limit {
+            bucket: format!("mail:ip:{ip}"),
+            max: MAIL_REQUESTS_PER_IP_PER_HOUR,
+            window: 3600,
+        }];
+        Self::take(db, &limits, now).await?.keep();
+        Ok(())
+    }
+}
+
+impl LoginThrottle {
+    /// One more mail of `kind` to the account, at most `max` an hour: taken atomically, so
+    /// concurrent requests cannot all pass the count together. `Err(Throttled)` when it is full.
+    pub async fn account_mail(
+        &self,
+        db: &Db,
+        merchant_id: &str,
+        kind: &str,
+        max: i64,
+        now: i64,
+    ) -> Result<(), AccountError> {
+        let limits = [Limit {
+            bucket: format!("mail:{kind}:{merchant_id}"),
+            max,
+            window: 3600,
+        }];
+        Self::take(db, &limits, now).await?.keep();
+        Ok(())
+    }
+}
+
+/// See [`LoginThrottle::mail_request`].
+pub const MAIL_REQUESTS_PER_IP_PER_HOUR: i64 = 20;
+
 impl Attempt {
     /// The attempt did not count (e.g. the server was too busy to check it).
     pub async fn give_back(self, db: &Db) -> Result<(), AccountError> {

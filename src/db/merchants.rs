@@ -11,6 +11,10 @@ pub struct MerchantRow {
     pub email: String,
     pub password_hash: String,
     pub created_at: i64,
+    /// When the address was proven by a mailed link; `None` until then.
+    pub email_verified_at: Option<i64>,
+    /// The sealed TOTP secret, when two-factor authentication is on.
+    pub totp_secret: Option<String>,
 }
 
 pub struct NewMerchant<'a> {
@@ -30,7 +34,8 @@ pub enum InsertMerchantError {
     Db(#[from] sqlx::Error),
 }
 
-const COLUMNS: &str = "id, business_name, email, password_hash, created_at";
+const COLUMNS: &str =
+    "id, business_name, email, password_hash, created_at, email_verified_at, totp_secret";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<MerchantRow, sqlx::Error> {
     Ok(MerchantRow {
@@ -39,11 +44,30 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<MerchantRow, sqlx::Error> {
         email: row.try_get("email")?,
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
+        email_verified_at: row.try_get("email_verified_at")?,
+        totp_secret: row.try_get("totp_secret")?,
     })
 }
 
 impl Db {
     pub async fn insert_merchant(&self, m: NewMerchant<'_>) -> Result<(), InsertMerchantError> {
+        let mut tx = self.writer.begin().await?;
+        self.insert_merchant_in(&mut tx, &m).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                InsertMerchantError::EmailTaken
+            } else {
+                e.into()
+            }
+        })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn insert_merchant_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        m: &NewMerchant<'_>,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO merchants (id, business_name, email, email_normalized, password_hash, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -54,9 +78,8 @@ impl Db {
         .bind(m.email_normalized)
         .bind(m.password_hash)
         .bind(m.created_at)
-        .execute(&self.writer)
-        .await
-        .map_err(|e| if is_unique_violation(&e) { InsertMerchantError::EmailTaken } else { e.into() })?;
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 

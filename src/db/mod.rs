@@ -3,6 +3,7 @@
 //! `$n` placeholders, TEXT and BIGINT columns, unix-second timestamps, `ON CONFLICT` upserts.
 //! Each aggregate has its own file; nothing outside this folder writes SQL.
 
+pub mod account;
 pub mod merchants;
 pub mod oauth;
 pub mod payments;

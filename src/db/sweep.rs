@@ -3,7 +3,7 @@
 //! long transaction). Deleting is idempotent, so every instance may sweep at the same time.
 //! Table sizes stay proportional to live data: sessions, throttle windows, OAuth codes, grants
 //! and tokens, SSO links, nonces, portal sessions and log, idempotency keys, webhook events,
-//! API calls per day.
+//! API calls per day, mailed account links, the audit log (a year).
 
 use sqlx::Row;
 
@@ -34,7 +34,7 @@ struct Rule {
     cutoff: i64,
 }
 
-fn rules(now: i64) -> [Rule; 13] {
+fn rules(now: i64) -> [Rule; 15] {
     [
         Rule {
             table: "sessions",
@@ -110,6 +110,18 @@ fn rules(now: i64) -> [Rule; 13] {
             key: "id",
             condition: "t.processed_at IS NOT NULL AND t.received_at < $1",
             cutoff: now - PAYMENTS_HISTORY_SECS,
+        },
+        Rule {
+            table: "account_tokens",
+            key: "token_hash",
+            condition: "t.expires_at < $1",
+            cutoff: now - REPLAY_MEMORY_SECS,
+        },
+        Rule {
+            table: "audit_log",
+            key: "id",
+            condition: "t.at < $1",
+            cutoff: now - crate::accounts::AUDIT_KEEP_SECS,
         },
         Rule {
             table: "api_calls_daily",

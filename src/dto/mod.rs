@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod account;
 pub mod explorer;
 pub mod markdown;
 pub mod overview;
@@ -15,6 +16,9 @@ pub struct MerchantView {
     pub id: String,
     pub business_name: String,
     pub email: String,
+    /// Whether the address was proven by the mailed link (Stripe and SSO wait for it).
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 /// The password rules, evaluated the same way in the sign-up form (as the person types, once

@@ -4,6 +4,7 @@
 //! ([`docs`]), with what runs around every request in [`middleware`]. [`router`] assembles them
 //! around the Leptos pages it is handed; nothing here knows the pages themselves.
 
+pub mod account;
 pub mod api;
 pub mod assets;
 pub mod connect;
@@ -71,6 +72,7 @@ pub fn router(state: AppState, pages: Router<AppState>, files: MethodRouter<AppS
     let pages = pages
         .merge(oauth::browser_router())
         .merge(connect::browser_router())
+        .merge(account::browser_router())
         // CSRF guards the routes that exist; a POST to a path that does not is a JSON 404, not
         // a CSRF error that sends a client looking for the wrong problem
         .route_layer(from_fn_with_state(state.clone(), csrf::middleware))

@@ -20,9 +20,12 @@ pub async fn signup(
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let input = crate::accounts::SignUp::parse(&business_name, &email, &password)?;
-    let ip = ctx.meta.client_ip.to_string();
-    let merchant = ctx.state.accounts.sign_up(&ip, input, ctx.now()).await?;
-    crate::http::middleware::auth_session::log_in(&ctx.session, &merchant.id).await?;
+    let merchant = ctx
+        .state
+        .accounts
+        .sign_up(&ctx.origin(), input, ctx.now())
+        .await?;
+    ctx.log_in(&merchant.id).await?;
     Ok(super::ssr::go(crate::dto::overview::DASHBOARD_HOME))
 }
 
@@ -34,17 +37,52 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<String, AppError> {
+    use crate::accounts::SignIn;
+    use crate::http::middleware::auth_session::{self, PendingSignIn};
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let ip = ctx.meta.client_ip.to_string();
+    let next = auth_session::safe_next(next.as_deref());
+    match ctx
+        .state
+        .accounts
+        .log_in(&ctx.origin(), &email, &password, ctx.now())
+        .await?
+    {
+        SignIn::Done(merchant) => {
+            ctx.log_in(&merchant.id).await?;
+            Ok(super::ssr::go(&next))
+        }
+        SignIn::SecondFactor(merchant) => {
+            let pending = PendingSignIn {
+                merchant_id: merchant.id,
+                at: ctx.now(),
+                next,
+            };
+            auth_session::await_second_factor(&ctx.session, pending).await?;
+            Ok(super::ssr::go(TWO_FACTOR_PAGE))
+        }
+    }
+}
+
+/// Where a login whose password was right asks for the code.
+pub const TWO_FACTOR_PAGE: &str = "/login/two-factor";
+
+/// The login's second step: the authenticator app's code, or a recovery code.
+#[server(prefix = "/fn", endpoint = "login_two_factor")]
+pub async fn login_two_factor(csrf_token: String, code: String) -> Result<String, AppError> {
+    use crate::http::middleware::auth_session;
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
+    let pending = auth_session::pending_sign_in(&ctx.session, ctx.now())
+        .await?
+        .ok_or_else(|| {
+            AppError::validation("This login has expired: log in with your password again.")
+        })?;
     let merchant = ctx
         .state
         .accounts
-        .log_in(&ip, &email, &password, ctx.now())
+        .second_factor(&ctx.origin(), &pending.merchant_id, &code, ctx.now())
         .await?;
-    crate::http::middleware::auth_session::log_in(&ctx.session, &merchant.id).await?;
-    Ok(super::ssr::go(
-        &crate::http::middleware::auth_session::safe_next(next.as_deref()),
-    ))
+    ctx.log_in(&merchant.id).await?;
+    Ok(super::ssr::go(&pending.next))
 }
 
 #[server(prefix = "/fn", endpoint = "logout")]

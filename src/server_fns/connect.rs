@@ -18,6 +18,7 @@ pub async fn connection_status() -> Result<ConnectionView, AppError> {
 pub async fn start_connect(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant().await?;
+    crate::accounts::Accounts::require_verified(&merchant)?;
     let url = crate::http::connect::begin(&ctx.state, &ctx.session, &merchant, ctx.now()).await?;
     Ok(super::ssr::go(&url))
 }

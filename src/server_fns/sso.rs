@@ -32,6 +32,7 @@ const TAB: &str = "/dashboard/sso";
 pub async fn enable_sso(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant().await?;
+    crate::accounts::Accounts::require_verified(&merchant)?;
     let sso = &ctx.state.sso;
     sso.enable(&merchant.id, &merchant.business_name, ctx.now())
         .await?;

@@ -76,6 +76,27 @@ impl Ctx {
         )
     }
 
+    /// Where this request came from, for the audit log.
+    pub fn origin(&self) -> crate::accounts::Origin {
+        let caller = self.caller();
+        crate::accounts::Origin {
+            ip: caller.ip.to_string(),
+            user_agent: caller.user_agent,
+        }
+    }
+
+    /// Logs `merchant_id` in on this session, naming its device for the session list.
+    pub async fn log_in(&self, merchant_id: &str) -> Result<(), AppError> {
+        let origin = self.origin();
+        let meta = crate::http::middleware::auth_session::SessionMeta {
+            handle: self.state.entropy.token(12),
+            ip: origin.ip,
+            user_agent: origin.user_agent.chars().take(300).collect(),
+            created_at: self.now(),
+        };
+        crate::http::middleware::auth_session::log_in(&self.session, merchant_id, meta).await
+    }
+
     /// The subscriber portal's session cookie, if the browser sent one.
     pub fn portal_cookie(&self) -> Option<String> {
         use_context::<axum::http::request::Parts>()

@@ -25,7 +25,7 @@ where
 }
 
 #[component]
-fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
+pub(super) fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title/>
         <main class="mx-auto mt-16 max-w-md rounded-xl bg-white p-8 shadow">
@@ -39,9 +39,23 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let error = follow_success(action.value());
-    let next = move || use_query_map().read().get("next").unwrap_or_default();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    // what a mailed link just did, said on the page it leads to
+    let notice = move || {
+        let q = query.read();
+        [
+            ("reset", "Your password was changed and every session was logged out. Log in with the new one."),
+            ("verified", "Your email address is verified. Log in to go on."),
+            ("email_changed", "Your account now uses its new address. Log in with it."),
+        ]
+        .into_iter()
+        .find(|(key, _)| q.get(key).is_some())
+        .map(|(_, text)| view! { <p id="login-notice" role="status" class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">{text}</p> })
+    };
     view! {
         <AuthCard title="Log in to subgate">
+            {notice}
             <ActionForm action=action attr:class="space-y-4" attr:id="login-form">
                 <CsrfField/>
                 <input type="hidden" name="next" value=next/>
@@ -50,7 +64,8 @@ pub fn LoginPage() -> impl IntoView {
                 <FormError error=error/>
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Log in"</button>
             </ActionForm>
-            <p class="mt-6 text-sm text-slate-600">"New here? " <a class="text-indigo-600 underline" href="/signup">"Create an account"</a></p>
+            <p class="mt-4 text-sm"><a id="forgot-password" class="text-indigo-600 underline" href="/forgot-password">"Forgot your password?"</a></p>
+            <p class="mt-2 text-sm text-slate-600">"New here? " <a class="text-indigo-600 underline" href="/signup">"Create an account"</a></p>
         </AuthCard>
     }
 }

@@ -65,11 +65,14 @@ pub fn TextField(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "")] autocomplete: &'static str,
     #[prop(default = 254)] maxlength: usize,
+    /// The input's id when `name` is not unique on the page.
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
     view! {
         <label class="block">
             <span class="block text-sm font-medium text-slate-700">{label}</span>
-            <input type=kind name=name id=name autocomplete=autocomplete maxlength=maxlength required
+            <input type=kind name=name id=id.unwrap_or(name) autocomplete=autocomplete maxlength=maxlength required
                    class="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-1 focus:ring-indigo-500"/>
         </label>
     }

@@ -42,6 +42,7 @@ pub fn DashboardLayout() -> impl IntoView {
                 <A href="/dashboard/customers" attr:class=tab>"Customers"</A>
                 <A href="/dashboard/sso" attr:class=tab>"SSO"</A>
                 <A href="/dashboard/api" attr:class=tab>"API"</A>
+                <A href="/dashboard/account" attr:class=tab>"Account"</A>
             </nav>
             <main class="bg-white px-4 py-8 sm:px-6">
                 <Outlet/>

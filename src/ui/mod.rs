@@ -1,6 +1,7 @@
 //! Leptos components and pages. No SQL, crypto or HTTP clients here: pages talk to the server
 //! only through the server functions in `crate::server_fns`.
 
+pub mod account;
 pub mod auth;
 pub mod components;
 pub mod connect;

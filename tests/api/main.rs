@@ -3,6 +3,7 @@
 //! drives it over HTTP.
 
 mod abuse_limits;
+mod account;
 mod auth;
 mod cli;
 mod cluster;

@@ -242,8 +242,11 @@ async fn every_reference_in_the_document_resolves() {
 /// JSON 404 of unknown API paths. Every other route is registered by `routes!` together with
 /// its operation, so the document cannot miss it; a new plain `.route(…)` fails here until it
 /// is registered that way or named here.
-const UNDOCUMENTED: [(&str, &str); 5] = [
+const UNDOCUMENTED: [(&str, &str); 7] = [
     ("/healthz", "get"),
+    // the account's browser routes: a CSV download and the development outbox
+    ("/dashboard/account/audit.csv", "get"),
+    ("/dev/outbox", "get"),
     ("/readyz", "get"),
     ("/webhooks/stripe", "post"),
     ("/connect/stripe/callback", "get"),

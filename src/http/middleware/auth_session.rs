@@ -10,14 +10,72 @@ use tower_sessions::Session;
 use super::csrf;
 use crate::error::AppError;
 
-const MERCHANT_KEY: &str = "merchant_id";
+pub const MERCHANT_KEY: &str = "merchant_id";
+/// The session's device and its public handle (`crate::db::sessions` copies them to columns).
+pub const META_KEY: &str = "session_meta";
+
+/// Where a session was opened from, as the account's session list shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SessionMeta {
+    /// Names the session in the list and in "log out" without being its secret id.
+    pub handle: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: i64,
+}
 
 /// Logs `merchant_id` in: a fresh session id (no fixation) and a fresh CSRF token.
-pub async fn log_in(session: &Session, merchant_id: &str) -> Result<(), AppError> {
+pub async fn log_in(
+    session: &Session,
+    merchant_id: &str,
+    meta: SessionMeta,
+) -> Result<(), AppError> {
     session.cycle_id().await?;
+    session.remove::<PendingSignIn>(PENDING_KEY).await?;
     session.insert(MERCHANT_KEY, merchant_id).await?;
+    session.insert(META_KEY, meta).await?;
     csrf::rotate(session).await?;
     Ok(())
+}
+
+/// A login whose password was right, waiting for its second factor (not logged in yet).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PendingSignIn {
+    pub merchant_id: String,
+    pub at: i64,
+    /// Where to go once logged in (already `safe_next`).
+    pub next: String,
+}
+
+const PENDING_KEY: &str = "pending_sign_in";
+/// The code must come within five minutes of the password.
+const PENDING_SECS: i64 = 300;
+
+/// Remembers a login that waits for its second factor.
+pub async fn await_second_factor(
+    session: &Session,
+    pending: PendingSignIn,
+) -> Result<(), AppError> {
+    session.insert(PENDING_KEY, pending).await?;
+    Ok(())
+}
+
+/// The login waiting for its second factor, if it is not older than five minutes. Taken out of
+/// the session once logged in (`log_in` starts a fresh one).
+pub async fn pending_sign_in(
+    session: &Session,
+    now: i64,
+) -> Result<Option<PendingSignIn>, AppError> {
+    let pending = session.get::<PendingSignIn>(PENDING_KEY).await?;
+    Ok(pending.filter(|p| now - p.at <= PENDING_SECS))
+}
+
+/// This session's handle, if it is logged in.
+pub async fn handle(session: &Session) -> Result<Option<String>, AppError> {
+    Ok(session
+        .get::<SessionMeta>(META_KEY)
+        .await?
+        .map(|m| m.handle))
 }
 
 /// Deletes the session record and expires the cookie.

@@ -10,7 +10,18 @@ use axum::response::Response;
 use crate::state::AppState;
 
 /// Paths whose responses must never be stored by a cache.
-const PRIVATE_PREFIXES: [&str; 5] = ["/fn/", "/api/", "/dashboard", "/portal", "/o/authorize"];
+/// The account pages whose address carries a mailed one-time token are among them.
+const PRIVATE_PREFIXES: [&str; 9] = [
+    "/fn/",
+    "/api/",
+    "/dashboard",
+    "/portal",
+    "/o/authorize",
+    "/reset-password",
+    "/verify-email",
+    "/confirm-email",
+    "/dev/",
+];
 
 fn is_private(path: &str) -> bool {
     PRIVATE_PREFIXES.iter().any(|p| path.starts_with(p))

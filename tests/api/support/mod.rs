@@ -56,6 +56,8 @@ pub struct Options {
     pub sso_domain: Option<String>,
     /// Draw ids, secrets and one-time tokens from this seed instead of the OS.
     pub seed: Option<u64>,
+    /// `SMTP_URL`: without it mail goes to the development outbox (`state.mailer.outbox()`).
+    pub smtp_url: Option<String>,
 }
 
 impl Default for Options {
@@ -70,6 +72,7 @@ impl Default for Options {
             extra_api_audiences: vec![],
             sso_domain: None,
             seed: None,
+            smtp_url: None,
         }
     }
 }
@@ -173,6 +176,10 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         extra_api_audiences: options.extra_api_audiences,
         sso_domain: options.sso_domain,
         signups_per_ip_per_hour: 10,
+        mail: subgate::config::MailConfig {
+            smtp_url: options.smtp_url,
+            from: "subgate <no-reply@subgate.test>".into(),
+        },
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("subgate")
@@ -295,7 +302,21 @@ impl TestApp {
             .expect("POST server fn")
     }
 
+    /// Signs up and, when that succeeds, verifies the address with the link mailed to it (as
+    /// a merchant does before connecting Stripe); answers the sign-up's response.
     pub async fn sign_up(&self, m: &Merchant) -> Response {
+        let res = self.sign_up_unverified(m).await;
+        if res.status().is_success() && self.state.mailer.is_outbox() {
+            let mail = self.mail_to(&m.email, "Verify").await;
+            let token = link_token(&mail.text, "/verify-email").expect("verification link");
+            let verified = self.call_fn("verify_email", &[("token", &token)]).await;
+            assert_eq!(verified.status().as_u16(), 200, "verify the address");
+        }
+        res
+    }
+
+    /// Signs up without verifying the address.
+    pub async fn sign_up_unverified(&self, m: &Merchant) -> Response {
         self.call_fn(
             "signup",
             &[
@@ -305,6 +326,46 @@ impl TestApp {
             ],
         )
         .await
+    }
+
+    /// The newest mail to `to` whose subject contains `subject`, once the outbox has it (mail is
+    /// sent in the background).
+    pub async fn mail_to(&self, to: &str, subject: &str) -> subgate::mail::Mail {
+        self.try_mail_to(to, subject, std::time::Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("no mail to {to} about {subject:?}"))
+    }
+
+    /// Like [`Self::mail_to`], but `None` when nothing came within `wait`.
+    pub async fn try_mail_to(
+        &self,
+        to: &str,
+        subject: &str,
+        wait: std::time::Duration,
+    ) -> Option<subgate::mail::Mail> {
+        let until = std::time::Instant::now() + wait;
+        loop {
+            let found = self
+                .state
+                .mailer
+                .outbox()
+                .into_iter()
+                .find(|m| m.to == to && m.subject.contains(subject));
+            if found.is_some() || std::time::Instant::now() >= until {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every mail to `to` in the outbox.
+    pub fn mails_to(&self, to: &str) -> Vec<subgate::mail::Mail> {
+        self.state
+            .mailer
+            .outbox()
+            .into_iter()
+            .filter(|m| m.to == to)
+            .collect()
     }
 
     pub async fn log_in(&self, email: &str, password: &str) -> Response {
@@ -352,6 +413,18 @@ pub async fn error_of(res: Response) -> (u16, serde_json::Value) {
         .await
         .unwrap_or(serde_json::Value::Null);
     (status, body)
+}
+
+/// The `token` of the first link to `path` in a mail's text.
+pub fn link_token(text: &str, path: &str) -> Option<String> {
+    let marker = format!("{path}?token=");
+    let start = text.find(&marker)? + marker.len();
+    Some(
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect(),
+    )
 }
 
 /// A query parameter of a URL.

@@ -1,0 +1,67 @@
+//! The Account tab's data: the address, the live sessions and the audit log.
+
+use serde::{Deserialize, Serialize};
+
+use super::MerchantView;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub merchant: MerchantView,
+    pub sessions: Vec<SessionView>,
+    pub audit: Vec<AuditView>,
+    /// The action filter the log was read with ("" for every action).
+    pub action_filter: String,
+    pub two_factor: TwoFactorView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorView {
+    pub on: bool,
+    pub recovery_codes_left: i64,
+    /// A setup in progress: what to scan or type into the app.
+    pub setup: Option<TotpSetupView>,
+    /// The recovery codes just made: shown this once.
+    pub fresh_codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpSetupView {
+    /// Base32, to type into the app.
+    pub secret: String,
+    /// `otpauth://…`
+    pub url: String,
+    /// The QR code as a `data:image/svg+xml;base64,…` address.
+    pub qr: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Names the session (never its secret id).
+    pub handle: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub created_at: Option<i64>,
+    pub last_seen: Option<i64>,
+    /// The session this page was opened in.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub at: i64,
+    pub action: String,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The audit log's filters: (prefix of the action, label).
+pub const AUDIT_FILTERS: [(&str, &str); 3] = [
+    ("", "Everything"),
+    ("account.", "Sign-in, password and email"),
+    ("session.", "Sessions ended"),
+];
+
+/// The tab's address.
+pub const ACCOUNT_TAB: &str = "/dashboard/account";
