@@ -81,6 +81,30 @@ impl Accounts {
         Ok(self.db.audit(&self.audit_id(), &entry).await?)
     }
 
+    /// An audit line for an action elsewhere (an OAuth client, SSO, the Stripe connection).
+    pub async fn record(&self, entry: AuditEntry) -> Result<(), AccountError> {
+        self.audit(entry).await
+    }
+
+    /// The password given again, for actions that need a fresh login.
+    pub async fn reauthenticate(
+        &self,
+        merchant: &Merchant,
+        password: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<(), AccountError> {
+        self.confirm_password(merchant, origin, password, now)
+            .await?;
+        self.audit(origin.entry(
+            &merchant.id,
+            "account.reauthenticated",
+            Some(merchant.email.as_str()),
+            now,
+        ))
+        .await
+    }
+
     fn verification_mail(&self, to: &str, business: &str, token: &str) -> Mail {
         Mail {
             to: to.to_string(),

@@ -57,11 +57,17 @@ pub struct AuditView {
 }
 
 /// The audit log's filters: (prefix of the action, label).
-pub const AUDIT_FILTERS: [(&str, &str); 3] = [
+pub const AUDIT_FILTERS: [(&str, &str); 6] = [
     ("", "Everything"),
-    ("account.", "Sign-in, password and email"),
+    ("account.", "Sign-in, password, email, two-factor"),
     ("session.", "Sessions ended"),
+    ("client.", "OAuth clients"),
+    ("sso.", "SSO"),
+    ("stripe.", "Stripe connection"),
 ];
+
+/// What a sensitive action says when the login is older than five minutes.
+pub const CONFIRM_IDENTITY_FIRST: &str = "For your security, confirm your password first: Account tab → Confirm it is you (it counts for 5 minutes).";
 
 /// The tab's address.
 pub const ACCOUNT_TAB: &str = "/dashboard/account";

@@ -129,6 +129,8 @@ pub fn browser_router() -> Router<AppState> {
 async fn callback(
     State(state): State<AppState>,
     session: Session,
+    axum::Extension(meta): axum::Extension<super::middleware::request_meta::RequestMeta>,
+    headers: axum::http::HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let Ok(Some(merchant_id)) = auth_session::merchant_id(&session).await else {
@@ -138,6 +140,29 @@ async fn callback(
         Ok(message) => Notice { ok: true, message },
         Err(message) => Notice { ok: false, message },
     };
+    if notice.ok {
+        let caller = super::sso::caller(&meta, &headers);
+        let origin = crate::accounts::Origin {
+            ip: caller.ip.to_string(),
+            user_agent: caller.user_agent,
+        };
+        let email = state
+            .accounts
+            .merchant(&merchant_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|m| m.email);
+        let entry = origin.entry(
+            &merchant_id,
+            "stripe.connected",
+            email.as_deref(),
+            state.clock.now(),
+        );
+        if let Err(e) = state.accounts.record(entry).await {
+            tracing::error!(merchant = %merchant_id, error = %e, "audit line not written");
+        }
+    }
     if let Err(e) = session.insert(NOTICE_KEY, &notice).await {
         return super::wire::error_response(&axum::http::HeaderMap::new(), e.into());
     }

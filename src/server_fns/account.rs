@@ -284,6 +284,19 @@ pub async fn confirm_email(csrf_token: String, token: String) -> Result<String, 
     }))
 }
 
+/// "Confirm it is you": the password again, so that sensitive actions work for five minutes.
+#[server(prefix = "/fn", endpoint = "confirm_identity")]
+pub async fn confirm_identity(csrf_token: String, password: String) -> Result<String, AppError> {
+    let ctx = super::ssr::form_ctx(csrf_token).await?;
+    let merchant = ctx.merchant().await?;
+    ctx.state
+        .accounts
+        .reauthenticate(&merchant, &password, &ctx.origin(), ctx.now())
+        .await?;
+    crate::http::middleware::auth_session::reauthenticated(&ctx.session, ctx.now()).await?;
+    Ok(super::ssr::go(&format!("{ACCOUNT_TAB}?notice=confirmed")))
+}
+
 /// Ends one session of the account (`handle`), or, without one, every session but this.
 #[server(prefix = "/fn", endpoint = "end_sessions")]
 pub async fn end_sessions(csrf_token: String, handle: Option<String>) -> Result<String, AppError> {

@@ -31,10 +31,12 @@ pub async fn revoke_connection(
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
+    ctx.require_fresh_login().await?;
     let payments = &ctx.state.payments;
     payments
         .disconnect(&merchant, confirm.as_deref(), ctx.now())
         .await?;
+    ctx.audit(&merchant, "stripe.revoked", None).await?;
     Ok(super::ssr::go(TAB))
 }
 

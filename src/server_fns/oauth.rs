@@ -57,6 +57,8 @@ pub async fn create_client(
         .clients
         .create(&merchant, input, ctx.now())
         .await?;
+    ctx.audit(&merchant, "client.created", Some(client.id.clone()))
+        .await?;
     let secret = secret.map(|s| s.0);
     Ok(IssuedClient {
         client: view(client, ctx.now()),
@@ -85,6 +87,8 @@ pub async fn delete_client(csrf_token: String, client_id: String) -> Result<Stri
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
     ctx.state.clients.delete(&merchant, &client_id).await?;
+    ctx.audit(&merchant, "client.deleted", Some(client_id))
+        .await?;
     Ok(super::ssr::go("/dashboard/oauth"))
 }
 
@@ -98,10 +102,13 @@ pub async fn regenerate_secret(
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
+    ctx.require_fresh_login().await?;
     let overlap = crate::oauth::clients::SecretOverlap::from_hours(overlap_hours.as_deref())?;
     let clients = &ctx.state.clients;
     let secret = clients
         .regenerate_secret(&merchant, &client_id, overlap, ctx.now())
+        .await?;
+    ctx.audit(&merchant, "client.secret_regenerated", Some(client_id))
         .await?;
     Ok(secret.0)
 }

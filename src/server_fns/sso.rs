@@ -36,6 +36,7 @@ pub async fn enable_sso(csrf_token: String) -> Result<String, AppError> {
     let sso = &ctx.state.sso;
     sso.enable(&merchant.id, &merchant.business_name, ctx.now())
         .await?;
+    ctx.audit(&merchant.id, "sso.enabled", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -47,6 +48,7 @@ pub async fn disable_sso(csrf_token: String, confirm: Option<String>) -> Result<
     let sso = &ctx.state.sso;
     sso.disable(&merchant, confirm.as_deref(), ctx.now())
         .await?;
+    ctx.audit(&merchant, "sso.disabled", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -57,8 +59,10 @@ pub async fn rotate_sso_secret(
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
+    ctx.require_fresh_login().await?;
     let overlap = crate::sso::OverlapHours::parse(&overlap_hours)?;
     ctx.state.sso.rotate(&merchant, overlap, ctx.now()).await?;
+    ctx.audit(&merchant, "sso.secret_rotated", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -89,7 +93,9 @@ pub async fn save_sso_settings(
 pub async fn reveal_sso_secrets(csrf_token: String) -> Result<RevealedSecrets, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let merchant = ctx.merchant_id().await?;
+    ctx.require_fresh_login().await?;
     let secrets = ctx.state.sso.reveal(&merchant, ctx.now()).await?;
+    ctx.audit(&merchant, "sso.secret_revealed", None).await?;
     Ok(views::revealed_view(secrets))
 }
 

@@ -97,6 +97,42 @@ impl Ctx {
         crate::http::middleware::auth_session::log_in(&self.session, merchant_id, meta).await
     }
 
+    /// Refused unless the password was given in this session within five minutes (at login, or
+    /// again on the Account tab): for revealing or rotating secrets and revoking Stripe.
+    pub async fn require_fresh_login(&self) -> Result<(), AppError> {
+        if crate::http::middleware::auth_session::authenticated_recently(&self.session, self.now())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                crate::dto::account::CONFIRM_IDENTITY_FIRST.into(),
+            ))
+        }
+    }
+
+    /// An audit line for an action of the logged-in merchant that changed nothing of the
+    /// account itself (written right after the action).
+    pub async fn audit(
+        &self,
+        merchant: &str,
+        action: &'static str,
+        target: Option<String>,
+    ) -> Result<(), AppError> {
+        let email = self
+            .state
+            .accounts
+            .merchant(merchant)
+            .await?
+            .map(|m| m.email);
+        let mut entry = self
+            .origin()
+            .entry(merchant, action, email.as_deref(), self.now());
+        entry.target = target;
+        self.state.accounts.record(entry).await?;
+        Ok(())
+    }
+
     /// The subscriber portal's session cookie, if the browser sent one.
     pub fn portal_cookie(&self) -> Option<String> {
         use_context::<axum::http::request::Parts>()

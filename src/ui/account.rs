@@ -12,9 +12,9 @@ use crate::dto::account::TwoFactorView;
 use crate::dto::account::{AccountView, AUDIT_FILTERS};
 use crate::dto::PasswordRules;
 use crate::server_fns::account::{
-    account, BeginTwoFactor, ChangeEmail, ChangePassword, ConfirmEmail, DisableTwoFactor,
-    EnableTwoFactor, EndSessions, ForgotPassword, ResendVerification, ResetPassword, VerifyEmail,
-    RESET_REQUESTED,
+    account, BeginTwoFactor, ChangeEmail, ChangePassword, ConfirmEmail, ConfirmIdentity,
+    DisableTwoFactor, EnableTwoFactor, EndSessions, ForgotPassword, ResendVerification,
+    ResetPassword, VerifyEmail, RESET_REQUESTED,
 };
 use crate::server_fns::auth::LoginTwoFactor;
 
@@ -124,6 +124,7 @@ pub fn AccountTab() -> impl IntoView {
             Some("totp_scan") => "Scan the QR code with your authenticator app, then enter the code it shows.",
             Some("totp_on") => "Two-factor authentication is on. Keep your recovery codes somewhere safe.",
             Some("totp_off") => "Two-factor authentication is off.",
+            Some("confirmed") => "Thank you. For the next 5 minutes you can reveal and rotate secrets and revoke Stripe.",
             _ => return None,
         };
         Some(
@@ -163,6 +164,7 @@ fn AccountBody(view: AccountView) -> impl IntoView {
     });
     view! {
         {unverified}
+        <ConfirmIdentityForm/>
         <div class="mt-6 grid gap-6 md:grid-cols-2">
             <PasswordForm/>
             <EmailForm current=view.merchant.email.clone()/>
@@ -256,6 +258,26 @@ pub fn TwoFactorLoginPage() -> impl IntoView {
             </ActionForm>
             <p class="mt-6 text-sm"><a class="text-indigo-600 underline" href="/login">"Start again"</a></p>
         </AuthCard>
+    }
+}
+
+/// Revealing or rotating a secret and revoking Stripe need a login from the last five minutes;
+/// this renews it.
+#[component]
+fn ConfirmIdentityForm() -> impl IntoView {
+    let action = ServerAction::<ConfirmIdentity>::new();
+    let error = follow_success(action.value());
+    view! {
+        <ActionForm action=action attr:id="confirm-identity" attr:class="mt-6 flex flex-wrap items-end gap-3 rounded-md border border-slate-200 p-4">
+            <div class="min-w-64 flex-1">
+                <h2 class="font-semibold">"Confirm it is you"</h2>
+                <p class="text-sm text-slate-600">"Revealing or rotating the SSO secret, regenerating a client secret and revoking Stripe need your password from the last 5 minutes."</p>
+                <CsrfField/>
+                <TextField label="Password" name="password" id="confirm-identity-password" kind="password" autocomplete="current-password" maxlength=PasswordRules::MAX_LEN/>
+            </div>
+            <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Confirm"</button>
+            <FormError error=error/>
+        </ActionForm>
     }
 }
 

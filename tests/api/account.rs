@@ -640,12 +640,14 @@ async fn verification_mail_goes_out_over_smtp_to_a_real_server() {
             std::env::var("HOME").expect("HOME")
         )
     });
-    let mut server = std::process::Command::new(&python)
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-        .args(["-c", "aiosmtpd.handlers.Mailbox"])
-        .arg(dir.join("maildir"))
-        .spawn()
-        .unwrap_or_else(|e| panic!("start aiosmtpd with {python} (scripts/test-venv.sh): {e}"));
+    let _server = KillOnDrop(
+        std::process::Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.join("maildir"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("start aiosmtpd with {python} (scripts/test-venv.sh): {e}")),
+    );
     let until = Instant::now() + Duration::from_secs(15);
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
@@ -674,7 +676,6 @@ async fn verification_mail_goes_out_over_smtp_to_a_real_server() {
         assert!(Instant::now() < until, "no mail in {}", new.display());
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let _ = server.kill();
     // lines over 76 characters (the link) are sent quoted-printable
     let message = quoted_printable_decoded(&message);
     assert!(message.contains(&format!("To: {}", m.email)), "{message}");
@@ -692,6 +693,16 @@ async fn verification_mail_goes_out_over_smtp_to_a_real_server() {
     );
     assert_eq!(me(&app).await["email_verified"], true);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A child process that is stopped and reaped when the test ends, however it ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// RFC 2045's quoted-printable undone: soft line breaks joined, `=XX` bytes restored.
@@ -719,11 +730,9 @@ fn quoted_printable_decoded(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-async fn futures_join_all<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output>
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
 where
-    F: Send + 'static,
+    F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let handles: Vec<_> = futures.map(tokio::spawn).collect();
@@ -983,4 +992,60 @@ async fn second_factor_guesses_count_against_the_login_limit() {
     )
     .await;
     assert_eq!(status, 429);
+}
+
+#[tokio::test]
+async fn secrets_and_the_stripe_connection_need_a_login_from_the_last_five_minutes() {
+    let app = spawn_app().await;
+    let m = Merchant::generate();
+    app.sign_up(&m).await;
+    assert_eq!(app.call_fn("enable_sso", &[]).await.status(), 200);
+    assert_eq!(app.call_fn("reveal_sso_secrets", &[]).await.status(), 200);
+
+    app.clock.advance(301);
+    for (function, fields) in [
+        ("reveal_sso_secrets", vec![]),
+        ("rotate_sso_secret", vec![("overlap_hours", "0")]),
+        ("regenerate_secret", vec![("client_id", "cli_unknown")]),
+        ("revoke_connection", vec![("confirm", "acct_unknown")]),
+    ] {
+        let (status, body) = error_of(app.call_fn(function, &fields).await).await;
+        assert_eq!(status, 403, "{function}: {body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .expect("message")
+                .contains("confirm your password first"),
+            "{function}: {body}"
+        );
+    }
+    let (status, _) = error_of(
+        app.call_fn("confirm_identity", &[("password", "not it")])
+            .await,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        app.call_fn("confirm_identity", &[("password", &m.password)])
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.call_fn("reveal_sso_secrets", &[]).await.status(), 200);
+    assert_eq!(
+        app.call_fn("rotate_sso_secret", &[("overlap_hours", "0")])
+            .await
+            .status(),
+        200
+    );
+
+    let log = actions(&account(&app).await);
+    for action in [
+        "sso.enabled",
+        "sso.secret_revealed",
+        "sso.secret_rotated",
+        "account.reauthenticated",
+    ] {
+        assert!(log.contains(&action.to_string()), "{action}: {log:?}");
+    }
 }

@@ -32,6 +32,7 @@ pub async fn log_in(
 ) -> Result<(), AppError> {
     session.cycle_id().await?;
     session.remove::<PendingSignIn>(PENDING_KEY).await?;
+    session.insert(AUTHENTICATED_KEY, meta.created_at).await?;
     session.insert(MERCHANT_KEY, merchant_id).await?;
     session.insert(META_KEY, meta).await?;
     csrf::rotate(session).await?;
@@ -68,6 +69,25 @@ pub async fn pending_sign_in(
 ) -> Result<Option<PendingSignIn>, AppError> {
     let pending = session.get::<PendingSignIn>(PENDING_KEY).await?;
     Ok(pending.filter(|p| now - p.at <= PENDING_SECS))
+}
+
+const AUTHENTICATED_KEY: &str = "authenticated_at";
+/// How long a login or a password confirmation counts as fresh for sensitive actions.
+pub const FRESH_AUTH_SECS: i64 = 300;
+
+/// The password was just confirmed again.
+pub async fn reauthenticated(session: &Session, now: i64) -> Result<(), AppError> {
+    session.insert(AUTHENTICATED_KEY, now).await?;
+    Ok(())
+}
+
+/// Whether the password (and second factor) were given in this session within the last five
+/// minutes.
+pub async fn authenticated_recently(session: &Session, now: i64) -> Result<bool, AppError> {
+    Ok(session
+        .get::<i64>(AUTHENTICATED_KEY)
+        .await?
+        .is_some_and(|at| now - at <= FRESH_AUTH_SECS))
 }
 
 /// This session's handle, if it is logged in.

@@ -292,6 +292,8 @@ async fn a_regenerated_secret_can_overlap_the_old_one_for_a_chosen_time() {
     );
     assert_eq!(with_secret(&app, id, &second).await, 200);
     app.clock.advance(3600);
+    // an hour later, revealing and regenerating secrets asks for the password again
+    app.confirm_identity().await;
     assert_eq!(with_secret(&app, id, &second).await, 401);
     assert_eq!(with_secret(&app, id, &third).await, 200);
     assert_eq!(

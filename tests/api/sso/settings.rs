@@ -82,6 +82,8 @@ async fn after_a_rotation_both_secrets_log_in_until_the_overlap_ends() {
         assert_eq!(status, 200, "{body}");
     }
     app.clock.advance(24 * 3600 + 1);
+    // a day later, revealing the secrets asks for the password again
+    app.confirm_identity().await;
     let (status, _) = login_as(&app, &r, "42").await;
     assert_eq!(status, 401, "the old secret expired");
     let (status, _) = login(

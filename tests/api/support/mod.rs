@@ -315,6 +315,18 @@ impl TestApp {
         res
     }
 
+    /// "Confirm it is you" with the password every generated merchant has: secrets can be
+    /// revealed and rotated for five more minutes (after a test moved the clock on).
+    pub async fn confirm_identity(&self) {
+        let res = self
+            .call_fn(
+                "confirm_identity",
+                &[("password", "correct horse battery staple")],
+            )
+            .await;
+        assert_eq!(res.status().as_u16(), 200, "confirm identity");
+    }
+
     /// Signs up without verifying the address.
     pub async fn sign_up_unverified(&self, m: &Merchant) -> Response {
         self.call_fn(
