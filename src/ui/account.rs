@@ -348,7 +348,7 @@ fn Sessions(sessions: Vec<crate::dto::account::SessionView>) -> impl IntoView {
     view! {
         <h2 class="mt-10 font-semibold">"Sessions"</h2>
         <p class="text-sm text-slate-600">"Every browser logged in to this account. Log out any you do not recognise, then change your password."</p>
-        <div class="overflow-x-auto">
+        <div class="overflow-x-auto" tabindex="0" role="region" aria-label="Sessions">
             <table id="sessions" class="mt-2 w-full text-left text-sm">
                 <thead><tr class="border-b"><th class="py-2 pr-3">"Device"</th><th class="py-2 pr-3">"IP"</th><th class="py-2 pr-3">"Last seen"</th><th class="py-2"><span class="sr-only">"Action"</span></th></tr></thead>
                 <tbody>{rows}</tbody>
@@ -402,7 +402,7 @@ fn AuditLog(view: Vec<crate::dto::account::AuditView>, filter: String) -> impl I
             <button type="submit" class="rounded-md border border-slate-300 px-3 py-1 text-sm">"Filter"</button>
             <a id="audit-csv" href=csv class="text-sm text-indigo-600 underline" rel="external">"Download CSV"</a>
         </form>
-        <div class="overflow-x-auto">
+        <div class="overflow-x-auto" tabindex="0" role="region" aria-label="Audit log">
             <table id="audit-log" class="mt-2 w-full text-left text-sm">
                 <thead><tr class="border-b"><th class="py-2 pr-3">"When"</th><th class="py-2 pr-3">"Action"</th><th class="py-2 pr-3">"By"</th><th class="py-2 pr-3">"Target"</th><th class="py-2 pr-3">"IP"</th><th class="py-2">"Device"</th></tr></thead>
                 <tbody>{rows}</tbody>
