@@ -4,17 +4,10 @@
 // the audit log.
 import { test, expect } from '@playwright/test';
 import { createHmac } from 'crypto';
-import { hydrated, linkIn, mailTo, newMerchant, signUpToOverview } from '../support/helpers';
+import { hydrated, linkIn, mailTo, signUpToOverview, signUpUnverified } from '../support/helpers';
 
 test('verify from the mail, forget the password, reset it from the mail, and read the audit log', async ({ page, browser }) => {
-  const m = newMerchant();
-  await page.goto('/signup');
-  await hydrated(page);
-  await page.fill('input[name="business_name"]', m.name);
-  await page.fill('#email', m.email);
-  await page.fill('#password', m.password);
-  await page.click('button[type="submit"]');
-  await expect(page).toHaveURL(/\/dashboard$/);
+  const m = await signUpUnverified(page);
 
   // not verified yet: Connect says why it refuses
   await page.goto('/dashboard/account');
