@@ -27,7 +27,17 @@ const MAILS_PER_ACCOUNT_PER_HOUR: i64 = 5;
 #[derive(Debug, Clone, Default)]
 pub struct Origin {
     pub ip: String,
+    /// At most 300 characters.
     pub user_agent: String,
+}
+
+impl From<crate::sso::Caller> for Origin {
+    fn from(caller: crate::sso::Caller) -> Self {
+        Self {
+            ip: caller.ip.to_string(),
+            user_agent: caller.user_agent.chars().take(300).collect(),
+        }
+    }
 }
 
 impl Origin {
@@ -45,7 +55,7 @@ impl Origin {
             actor: actor.map(String::from),
             target: None,
             ip: Some(self.ip.clone()),
-            user_agent: Some(self.user_agent.chars().take(300).collect()),
+            user_agent: Some(self.user_agent.clone()),
             at,
         }
     }
@@ -77,13 +87,10 @@ impl Accounts {
         self.entropy.id("aud")
     }
 
-    pub(super) async fn audit(&self, entry: AuditEntry) -> Result<(), AccountError> {
+    /// An audit line on its own: a sign-in, or an action elsewhere (an OAuth client, SSO, the
+    /// Stripe connection).
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), AccountError> {
         Ok(self.db.audit(&self.audit_id(), &entry).await?)
-    }
-
-    /// An audit line for an action elsewhere (an OAuth client, SSO, the Stripe connection).
-    pub async fn record(&self, entry: AuditEntry) -> Result<(), AccountError> {
-        self.audit(entry).await
     }
 
     /// The password given again, for actions that need a fresh login.

@@ -83,6 +83,12 @@ impl Accounts {
         format!("totp:{merchant_id}")
     }
 
+    /// A secret being set up is sealed for the session under another context than the
+    /// account's: one cannot be moved into the place of the other.
+    fn pending_context(merchant_id: &str) -> String {
+        format!("pending:{merchant_id}")
+    }
+
     /// Starts a setup, with the current password: a new secret, sealed for the session (it is
     /// not the account's until a code from the app confirms it).
     pub async fn begin_totp(
@@ -103,7 +109,7 @@ impl Accounts {
         Ok(self
             .two_factor
             .sealer
-            .seal(&secret, &format!("pending:{}", merchant.id)))
+            .seal(&secret, &Self::pending_context(&merchant.id)))
     }
 
     /// What the merchant scans or types for a pending secret (`None`: not sealed for them).
@@ -111,7 +117,7 @@ impl Accounts {
         let secret = self
             .two_factor
             .sealer
-            .open(pending, &format!("pending:{}", merchant.id))?;
+            .open(pending, &Self::pending_context(&merchant.id))?;
         let totp = totp(secret).ok()?;
         let base32 = totp.get_secret_base32();
         let url = format!(
@@ -148,7 +154,7 @@ impl Accounts {
         let secret = self
             .two_factor
             .sealer
-            .open(pending, &format!("pending:{}", merchant.id))
+            .open(pending, &Self::pending_context(&merchant.id))
             .ok_or_else(|| AccountError::invalid("Start the setup again."))?;
         let step = matching_step(&totp(secret.clone())?, code, now).ok_or_else(|| {
             AccountError::invalid(

@@ -141,11 +141,7 @@ async fn callback(
         Err(message) => Notice { ok: false, message },
     };
     if notice.ok {
-        let caller = super::sso::caller(&meta, &headers);
-        let origin = crate::accounts::Origin {
-            ip: caller.ip.to_string(),
-            user_agent: caller.user_agent,
-        };
+        let origin = crate::accounts::Origin::from(super::sso::caller(&meta, &headers));
         let email = state
             .accounts
             .merchant(&merchant_id)
@@ -159,7 +155,7 @@ async fn callback(
             email.as_deref(),
             state.clock.now(),
         );
-        if let Err(e) = state.accounts.record(entry).await {
+        if let Err(e) = state.accounts.audit(entry).await {
             tracing::error!(merchant = %merchant_id, error = %e, "audit line not written");
         }
     }

@@ -78,11 +78,7 @@ impl Ctx {
 
     /// Where this request came from, for the audit log.
     pub fn origin(&self) -> crate::accounts::Origin {
-        let caller = self.caller();
-        crate::accounts::Origin {
-            ip: caller.ip.to_string(),
-            user_agent: caller.user_agent,
-        }
+        self.caller().into()
     }
 
     /// Logs `merchant_id` in on this session, naming its device for the session list.
@@ -91,7 +87,7 @@ impl Ctx {
         let meta = crate::http::middleware::auth_session::SessionMeta {
             handle: self.state.entropy.token(12),
             ip: origin.ip,
-            user_agent: origin.user_agent.chars().take(300).collect(),
+            user_agent: origin.user_agent,
             created_at: self.now(),
         };
         crate::http::middleware::auth_session::log_in(&self.session, merchant_id, meta).await
@@ -129,7 +125,7 @@ impl Ctx {
             .origin()
             .entry(merchant, action, email.as_deref(), self.now());
         entry.target = target;
-        self.state.accounts.record(entry).await?;
+        self.state.accounts.audit(entry).await?;
         Ok(())
     }
 
