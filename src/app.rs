@@ -22,6 +22,7 @@ use crate::ui::oauth::{ClientPage, OAuthTab, PlaygroundPage};
 use crate::ui::overview::OverviewPage;
 use crate::ui::portal::PortalPage;
 use crate::ui::sso::SsoTab;
+use crate::ui::team::{AcceptInvitationPage, TeamTab};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -126,6 +127,8 @@ lazy_pages!(
     SsoRoute => SsoTab,
     ApiRoute => ApiTab,
     AccountRoute => AccountTab,
+    TeamRoute => TeamTab,
+    InviteRoute => AcceptInvitationPage,
     ForgotPasswordRoute => ForgotPasswordPage,
     ResetPasswordRoute => ResetPasswordPage,
     VerifyEmailRoute => VerifyEmailPage,
@@ -148,6 +151,7 @@ pub fn App() -> impl IntoView {
                 <Route path=StaticSegment("reset-password") view={Lazy::<ResetPasswordRoute>::new()}/>
                 <Route path=StaticSegment("verify-email") view={Lazy::<VerifyEmailRoute>::new()}/>
                 <Route path=StaticSegment("confirm-email") view={Lazy::<ConfirmEmailRoute>::new()}/>
+                <Route path=StaticSegment("invite") view={Lazy::<InviteRoute>::new()}/>
                 // the whole page in the first response, so it works without JavaScript
                 <Route path=StaticSegment("portal") view={Lazy::<PortalRoute>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=StaticSegment("dashboard") view=DashboardLayout>
@@ -160,6 +164,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("customers"), ParamSegment("subscriber")) view={Lazy::<CustomerRoute>::new()}/>
                     <Route path=StaticSegment("sso") view={Lazy::<SsoRoute>::new()}/>
                     <Route path=StaticSegment("api") view={Lazy::<ApiRoute>::new()}/>
+                    <Route path=StaticSegment("team") view={Lazy::<TeamRoute>::new()}/>
                     <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
                     // any other dashboard address: a 404 inside the layout
                     <Route path=WildcardSegment("rest") view=DashboardNotFound/>

@@ -227,6 +227,9 @@ mod server {
                 AccountError::WrongPassword => AppError::Forbidden(e.to_string()),
                 AccountError::Unverified => AppError::Forbidden(e.to_string()),
                 AccountError::WrongCode => AppError::Forbidden(e.to_string()),
+                AccountError::Forbidden(m) => AppError::Forbidden(m),
+                AccountError::Conflict(m) => AppError::Conflict(m),
+                AccountError::NotFound(m) => AppError::NotFound(m),
                 AccountError::Database(e) => e.into(),
             }
         }

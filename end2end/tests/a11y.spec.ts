@@ -55,14 +55,20 @@ test('every page passes axe-core with no serious or critical violation, at 1280 
   const failures: string[] = [];
   // the dead link's page (a link nobody issued) is one of the subscriber's pages too
   for (const path of ['/login', '/signup', '/forgot-password', `/reset-password?token=${'A'.repeat(43)}`, '/portal',
-                      `/portal/sso/${'A'.repeat(43)}`]) failures.push(...await audit(page, path));
+                      `/portal/sso/${'A'.repeat(43)}`, `/invite?token=${'A'.repeat(43)}`]) failures.push(...await audit(page, path));
 
   const { client: { clientId } } = await withAda(page, 'user-ada');
   await page.goto('/dashboard/sso');
   await hydrated(page);
   await page.click('#enable-sso');
   await expect(page.locator('#sso-state')).toHaveAttribute('data-state', 'on');
-  for (const path of ['/dashboard', '/dashboard/oauth', `/dashboard/oauth/clients/${clientId}`, '/dashboard/oauth/playground',
+  // the Team tab with an open invitation in its table
+  await page.goto('/dashboard/team');
+  await hydrated(page);
+  await page.fill('#invite-email', `a11y-${Date.now()}@team.test`);
+  await page.click('#invite-form button[type="submit"]');
+  await expect(page.locator('#invitations tbody tr')).toHaveCount(1);
+  for (const path of ['/dashboard', '/dashboard/team', '/dashboard/oauth', `/dashboard/oauth/clients/${clientId}`, '/dashboard/oauth/playground',
                       '/dashboard/connect', '/dashboard/customers', '/dashboard/customers/user-ada', '/dashboard/sso', '/dashboard/api', '/dashboard/account', '/dashboard/no-such-page']) {
     failures.push(...await audit(page, path));
   }

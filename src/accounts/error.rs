@@ -33,8 +33,42 @@ pub enum AccountError {
     /// The account's address is not verified yet, and the action needs it.
     #[error("Verify your email address first: follow the link we sent you (Account → resend it).")]
     Unverified,
+    /// A team rule or the member's role refuses the action; the message says which.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The action collides with what is already there (a member invited twice).
+    #[error("{0}")]
+    Conflict(String),
+    /// No such member or invitation in this business.
+    #[error("{0}")]
+    NotFound(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+}
+
+impl From<crate::db::team::TeamDbError> for AccountError {
+    fn from(e: crate::db::team::TeamDbError) -> Self {
+        use crate::db::team::{TeamDbError, MAX_OPEN_INVITATIONS};
+        match e {
+            TeamDbError::AlreadyMember => {
+                Self::Conflict("Email: that address is already a member of this business.".into())
+            }
+            TeamDbError::TooManyInvitations => Self::Conflict(format!(
+                "This business has {MAX_OPEN_INVITATIONS} open invitations: revoke some first."
+            )),
+            TeamDbError::NotFound => Self::NotFound(
+                "No such member or invitation here (it may have just changed): reload the page."
+                    .into(),
+            ),
+            TeamDbError::InvitationInvalid => Self::LinkInvalid,
+            TeamDbError::WrongAccount => Self::Forbidden(
+                "This invitation was sent to another address: log in with the account of that address to accept it."
+                    .into(),
+            ),
+            TeamDbError::Refused(why) => Self::Forbidden(why.into()),
+            TeamDbError::Db(e) => Self::Database(e),
+        }
+    }
 }
 
 impl From<crate::db::account::AccountDbError> for AccountError {

@@ -4,6 +4,7 @@
 mod error;
 pub mod password;
 mod recovery;
+pub mod team;
 pub mod throttle;
 pub mod two_factor;
 
@@ -14,6 +15,7 @@ use crate::entropy::Entropy;
 
 pub use error::AccountError;
 pub use recovery::{Origin, AUDIT_KEEP_SECS, RESET_LINK_SECS, VERIFY_LINK_SECS};
+pub use team::Member;
 pub use throttle::LoginThrottle;
 
 /// An email address as typed (trimmed), with its case-folded form for uniqueness and lookup.
@@ -159,6 +161,7 @@ impl From<Merchant> for MerchantView {
             business_name: m.business_name,
             email: m.email,
             email_verified: m.email_verified,
+            role: crate::dto::team::Role::Owner,
         }
     }
 }

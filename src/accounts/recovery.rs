@@ -53,6 +53,7 @@ impl Origin {
             merchant_id: merchant_id.to_string(),
             action,
             actor: actor.map(String::from),
+            role: None,
             target: None,
             ip: Some(self.ip.clone()),
             user_agent: Some(self.user_agent.clone()),
@@ -79,7 +80,7 @@ impl Accounts {
         format!("{}/", self.public_url.as_str().trim_end_matches('/'))
     }
 
-    fn link(&self, path: &str, token: &str) -> String {
+    pub(super) fn link(&self, path: &str, token: &str) -> String {
         format!("{}{path}?token={token}", self.base())
     }
 

@@ -54,6 +54,8 @@ pub struct AuditEntry {
     pub action: &'static str,
     /// Who did it: the member's email, or `None` for someone not logged in (a mailed link).
     pub actor: Option<String>,
+    /// The actor's role in the business (`None` for the account's own affairs).
+    pub role: Option<&'static str>,
     pub target: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -67,6 +69,7 @@ pub struct AuditRow {
     pub at: i64,
     pub action: String,
     pub actor: Option<String>,
+    pub role: Option<String>,
     pub target: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
@@ -101,14 +104,14 @@ fn unique_is_email_taken(e: sqlx::Error) -> AccountDbError {
     }
 }
 
-async fn insert_audit(
+pub(super) async fn insert_audit(
     tx: &mut Transaction<'_, Any>,
     id: &str,
     e: &AuditEntry,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_log (id, merchant_id, at, action, actor, target, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_log (id, merchant_id, at, action, actor, target, ip, user_agent, role)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(&e.merchant_id)
@@ -118,6 +121,7 @@ async fn insert_audit(
     .bind(e.target.as_deref())
     .bind(e.ip.as_deref())
     .bind(e.user_agent.as_deref())
+    .bind(e.role)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -174,6 +178,7 @@ fn audit_from_row(row: &AnyRow) -> Result<AuditRow, sqlx::Error> {
         at: row.try_get("at")?,
         action: row.try_get("action")?,
         actor: row.try_get("actor")?,
+        role: row.try_get("role")?,
         target: row.try_get("target")?,
         ip: row.try_get("ip")?,
         user_agent: row.try_get("user_agent")?,
@@ -394,7 +399,7 @@ impl Db {
         limit: i64,
     ) -> Result<Vec<AuditRow>, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT id, at, action, actor, target, ip, user_agent FROM audit_log
+            "SELECT id, at, action, actor, role, target, ip, user_agent FROM audit_log
              WHERE merchant_id = $1 AND at < $2 AND substr(action, 1, length(CAST($3 AS TEXT))) = $3
              ORDER BY at DESC, id DESC LIMIT $4",
         )

@@ -80,6 +80,14 @@ impl Db {
         .bind(m.created_at)
         .execute(&mut **tx)
         .await?;
+        // every account owns the business it opens, and stays its owner
+        sqlx::query(
+            "INSERT INTO memberships (business_id, account_id, role, created_at) VALUES ($1, $1, 'owner', $2)",
+        )
+        .bind(m.id)
+        .bind(m.created_at)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 

@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod sso;
 pub mod sweep;
 pub mod sync;
+pub mod team;
 pub mod throttle;
 pub mod token_ledger;
 pub mod usage;

@@ -3,7 +3,7 @@
 //! long transaction). Deleting is idempotent, so every instance may sweep at the same time.
 //! Table sizes stay proportional to live data: sessions, throttle windows, OAuth codes, grants
 //! and tokens, SSO links, nonces, portal sessions and log, idempotency keys, webhook events,
-//! API calls per day, mailed account links, the audit log (a year).
+//! API calls per day, mailed account links and team invitations, the audit log (a year).
 
 use sqlx::Row;
 
@@ -34,7 +34,7 @@ struct Rule {
     cutoff: i64,
 }
 
-fn rules(now: i64) -> [Rule; 15] {
+fn rules(now: i64) -> [Rule; 16] {
     [
         Rule {
             table: "sessions",
@@ -113,6 +113,12 @@ fn rules(now: i64) -> [Rule; 15] {
         },
         Rule {
             table: "account_tokens",
+            key: "token_hash",
+            condition: "t.expires_at < $1",
+            cutoff: now - REPLAY_MEMORY_SECS,
+        },
+        Rule {
+            table: "invitations",
             key: "token_hash",
             condition: "t.expires_at < $1",
             cutoff: now - REPLAY_MEMORY_SECS,

@@ -51,14 +51,18 @@ pub struct AuditView {
     pub at: i64,
     pub action: String,
     pub actor: Option<String>,
+    /// The actor's role in the business, for actions done in it.
+    #[serde(default)]
+    pub role: Option<String>,
     pub target: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
 
 /// The audit log's filters: (prefix of the action, label).
-pub const AUDIT_FILTERS: [(&str, &str); 6] = [
+pub const AUDIT_FILTERS: [(&str, &str); 7] = [
     ("", "Everything"),
+    ("member.", "Team members"),
     ("account.", "Sign-in, password, email, two-factor"),
     ("session.", "Sessions ended"),
     ("client.", "OAuth clients"),

@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod overview;
 pub mod payments;
 pub mod sso;
+pub mod team;
 pub mod url;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,6 +20,13 @@ pub struct MerchantView {
     /// Whether the address was proven by the mailed link (Stripe and SSO wait for it).
     #[serde(default)]
     pub email_verified: bool,
+    /// The logged-in account's role in the business the dashboard shows.
+    #[serde(default = "owner")]
+    pub role: team::Role,
+}
+
+fn owner() -> team::Role {
+    team::Role::Owner
 }
 
 /// The password rules, evaluated the same way in the sign-up form (as the person types, once

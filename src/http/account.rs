@@ -42,20 +42,24 @@ async fn audit_csv(
     session: Session,
     Query(query): Query<CsvQuery>,
 ) -> Result<Response, AppError> {
-    let merchant = crate::http::middleware::auth_session::merchant_id(&session)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let member = crate::http::middleware::auth_session::member(
+        &session,
+        &state,
+        crate::dto::team::Role::Admin,
+    )
+    .await?;
     let rows = state
         .accounts
-        .audit_log(&merchant, &query.action, i64::MAX, CSV_MAX_ROWS)
+        .audit_log(&member.business_id, &query.action, i64::MAX, CSV_MAX_ROWS)
         .await?;
-    let mut csv = String::from("time,action,actor,target,ip,user_agent\r\n");
+    let mut csv = String::from("time,action,actor,role,target,ip,user_agent\r\n");
     for row in rows {
         let at = crate::ui::components::format_time(row.at);
-        let fields: [&str; 6] = [
+        let fields: [&str; 7] = [
             at.as_str(),
             &row.action,
             row.actor.as_deref().unwrap_or(""),
+            row.role.as_deref().unwrap_or(""),
             row.target.as_deref().unwrap_or(""),
             row.ip.as_deref().unwrap_or(""),
             row.user_agent.as_deref().unwrap_or(""),

@@ -31,6 +31,10 @@ const TAB: &str = "/dashboard/connect";
 struct PendingConnect {
     state: String,
     created_at: i64,
+    /// The business it was started for: the callback connects that one or none (the dashboard
+    /// may have switched business meanwhile).
+    #[serde(default)]
+    business_id: String,
 }
 
 pub fn redirect_uri(state: &AppState) -> String {
@@ -47,6 +51,7 @@ pub async fn begin(
     let pending = PendingConnect {
         state: random_token(32),
         created_at: now,
+        business_id: merchant.id.clone(),
     };
     let redirect = redirect_uri(state);
     let url = state.payments.connect_url(&ConnectRequest {
@@ -133,28 +138,21 @@ async fn callback(
     headers: axum::http::HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let Ok(Some(merchant_id)) = auth_session::merchant_id(&session).await else {
-        return Redirect::to("/login?next=%2Fdashboard%2Fconnect").into_response();
+    let member = match auth_session::member(&session, &state, crate::dto::team::Role::Admin).await {
+        Ok(member) => member,
+        Err(crate::error::AppError::Unauthenticated) => {
+            return Redirect::to("/login?next=%2Fdashboard%2Fconnect").into_response()
+        }
+        Err(e) => return super::wire::error_response(&headers, e),
     };
+    let merchant_id = member.business_id.clone();
     let notice = match finish(&state, &session, &merchant_id, &params).await {
         Ok(message) => Notice { ok: true, message },
         Err(message) => Notice { ok: false, message },
     };
     if notice.ok {
         let origin = crate::accounts::Origin::from(super::sso::caller(&meta, &headers));
-        let email = state
-            .accounts
-            .merchant(&merchant_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|m| m.email);
-        let entry = origin.entry(
-            &merchant_id,
-            "stripe.connected",
-            email.as_deref(),
-            state.clock.now(),
-        );
+        let entry = member.entry(&origin, "stripe.connected", state.clock.now());
         if let Err(e) = state.accounts.audit(entry).await {
             tracing::error!(merchant = %merchant_id, error = %e, "audit line not written");
         }
@@ -177,7 +175,9 @@ async fn finish(
     let pending: Option<PendingConnect> = session.remove(STATE_KEY).await.ok().flatten();
     let sent = params.get("state").map(String::as_str).unwrap_or_default();
     let valid = pending.is_some_and(|p| {
-        now - p.created_at <= STATE_TTL && constant_time_eq(p.state.as_bytes(), sent.as_bytes())
+        now - p.created_at <= STATE_TTL
+            && constant_time_eq(p.state.as_bytes(), sent.as_bytes())
+            && p.business_id == merchant_id
     });
     if !valid {
         tracing::warn!(merchant = %merchant_id, "connect callback with an unknown, used or expired state");

@@ -18,7 +18,7 @@ pub const RESET_REQUESTED: &str = "If an account uses this address, we have sent
 #[server(prefix = "/fn", endpoint = "account", input = leptos::server_fn::codec::GetUrl)]
 pub async fn account(action: Option<String>) -> Result<AccountView, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     let now = ctx.now();
     let this = crate::http::middleware::auth_session::handle(&ctx.session).await?;
     let accounts = &ctx.state.accounts;
@@ -42,14 +42,22 @@ pub async fn account(action: Option<String>) -> Result<AccountView, AppError> {
                 .any(|(p, _)| p == a)
         })
         .unwrap_or_default();
-    let audit = accounts
-        .audit_log(&merchant.id, &action_filter, i64::MAX, AUDIT_PAGE)
-        .await?
+    // the log of the business the dashboard shows, for its admins and owners
+    let member = ctx.member(crate::dto::team::Role::Viewer).await?;
+    let audit = if member.role >= crate::dto::team::Role::Admin {
+        accounts
+            .audit_log(&member.business_id, &action_filter, i64::MAX, AUDIT_PAGE)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let audit = audit
         .into_iter()
         .map(|r| AuditView {
             at: r.at,
             action: r.action,
             actor: r.actor,
+            role: r.role,
             target: r.target,
             ip: r.ip,
             user_agent: r.user_agent,
@@ -57,7 +65,10 @@ pub async fn account(action: Option<String>) -> Result<AccountView, AppError> {
         .collect();
     let two_factor = two_factor_view(&ctx, &merchant).await?;
     Ok(AccountView {
-        merchant: merchant.into(),
+        merchant: crate::dto::MerchantView {
+            role: member.role,
+            ..merchant.into()
+        },
         sessions,
         audit,
         action_filter,
@@ -110,7 +121,7 @@ pub async fn begin_two_factor(
     current_password: String,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     let pending = ctx
         .state
         .accounts
@@ -124,7 +135,7 @@ pub async fn begin_two_factor(
 #[server(prefix = "/fn", endpoint = "enable_two_factor")]
 pub async fn enable_two_factor(csrf_token: String, code: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     let pending = ctx
         .session
         .get::<String>(TOTP_PENDING)
@@ -147,7 +158,7 @@ pub async fn disable_two_factor(
     code: String,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     ctx.state
         .accounts
         .disable_totp(
@@ -164,7 +175,7 @@ pub async fn disable_two_factor(
 #[server(prefix = "/fn", endpoint = "resend_verification")]
 pub async fn resend_verification(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     ctx.state
         .accounts
         .resend_verification(&merchant, ctx.now())
@@ -227,7 +238,7 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     let this = crate::http::middleware::auth_session::handle(&ctx.session).await?;
     ctx.state
         .accounts
@@ -252,7 +263,7 @@ pub async fn change_email(
     new_email: String,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     ctx.state
         .accounts
         .request_email_change(
@@ -288,7 +299,7 @@ pub async fn confirm_email(csrf_token: String, token: String) -> Result<String, 
 #[server(prefix = "/fn", endpoint = "confirm_identity")]
 pub async fn confirm_identity(csrf_token: String, password: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     ctx.state
         .accounts
         .reauthenticate(&merchant, &password, &ctx.origin(), ctx.now())
@@ -301,7 +312,7 @@ pub async fn confirm_identity(csrf_token: String, password: String) -> Result<St
 #[server(prefix = "/fn", endpoint = "end_sessions")]
 pub async fn end_sessions(csrf_token: String, handle: Option<String>) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
+    let merchant = ctx.account().await?;
     let this = crate::http::middleware::auth_session::handle(&ctx.session).await?;
     let handle = handle.filter(|h| !h.is_empty());
     if handle.is_some() && handle == this {

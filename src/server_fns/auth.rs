@@ -10,13 +10,15 @@ use leptos::prelude::*;
 use crate::dto::MerchantView;
 use crate::error::AppError;
 
-/// Creates the account (throttled per IP) and logs it in; returns where to go next.
+/// Creates the account (throttled per IP) and logs it in; returns where to go next (`next`, on
+/// this site: an invitation link, say; the dashboard otherwise).
 #[server(prefix = "/fn", endpoint = "signup")]
 pub async fn signup(
     csrf_token: String,
     business_name: String,
     email: String,
     password: String,
+    next: Option<String>,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let input = crate::accounts::SignUp::parse(&business_name, &email, &password)?;
@@ -26,7 +28,8 @@ pub async fn signup(
         .sign_up(&ctx.origin(), input, ctx.now())
         .await?;
     ctx.log_in(&merchant.id).await?;
-    Ok(super::ssr::go(crate::dto::overview::DASHBOARD_HOME))
+    let next = crate::http::middleware::auth_session::safe_next(next.as_deref());
+    Ok(super::ssr::go(&next))
 }
 
 /// Checks the credentials (throttled per IP and per account); returns where to go next.
@@ -92,12 +95,28 @@ pub async fn logout(csrf_token: String) -> Result<String, AppError> {
     Ok(super::ssr::go("/login"))
 }
 
-/// The logged-in merchant, or `None`. A GET: it changes nothing, so it needs no CSRF token.
+/// The business the dashboard shows (`id`, `business_name`) and the logged-in account's
+/// address and role there, or `None` when nobody is logged in. A GET: it changes nothing, so it
+/// needs no CSRF token.
 #[server(prefix = "/fn", endpoint = "current_merchant", input = leptos::server_fn::codec::GetUrl)]
 pub async fn current_merchant() -> Result<Option<MerchantView>, AppError> {
     let ctx = super::ssr::ctx().await?;
-    match crate::http::middleware::auth_session::merchant_id(&ctx.session).await? {
-        Some(id) => Ok(ctx.state.accounts.merchant(&id).await?.map(Into::into)),
-        None => Ok(None),
+    if crate::http::middleware::auth_session::merchant_id(&ctx.session)
+        .await?
+        .is_none()
+    {
+        return Ok(None);
     }
+    let member = match ctx.member(crate::dto::team::Role::Viewer).await {
+        Ok(member) => member,
+        Err(AppError::Unauthenticated) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(MerchantView {
+        id: member.business_id,
+        business_name: member.business_name,
+        email: member.account.email,
+        email_verified: member.account.email_verified,
+        role: member.role,
+    }))
 }

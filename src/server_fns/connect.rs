@@ -3,12 +3,14 @@
 use leptos::prelude::*;
 
 use crate::dto::payments::{ConnectionView, DoctorCheck};
+#[cfg(feature = "ssr")]
+use crate::dto::team::Role;
 use crate::error::AppError;
 
 #[server(prefix = "/fn", endpoint = "connection_status", input = leptos::server_fn::codec::GetUrl)]
 pub async fn connection_status() -> Result<ConnectionView, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Viewer).await?;
     let notice = crate::http::connect::take_notice(&ctx.session).await?;
     crate::http::connect::view(&ctx.state, &merchant, notice).await
 }
@@ -17,9 +19,10 @@ pub async fn connection_status() -> Result<ConnectionView, AppError> {
 #[server(prefix = "/fn", endpoint = "start_connect")]
 pub async fn start_connect(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
-    crate::accounts::Accounts::require_verified(&merchant)?;
-    let url = crate::http::connect::begin(&ctx.state, &ctx.session, &merchant, ctx.now()).await?;
+    let member = ctx.member(Role::Admin).await?;
+    crate::accounts::Accounts::require_verified(&member.account)?;
+    let business = ctx.business(&member).await?;
+    let url = crate::http::connect::begin(&ctx.state, &ctx.session, &business, ctx.now()).await?;
     Ok(super::ssr::go(&url))
 }
 
@@ -30,13 +33,14 @@ pub async fn revoke_connection(
     confirm: Option<String>,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let member = ctx.member(Role::Admin).await?;
+    let merchant = member.business_id.clone();
     ctx.require_fresh_login().await?;
     let payments = &ctx.state.payments;
     payments
         .disconnect(&merchant, confirm.as_deref(), ctx.now())
         .await?;
-    ctx.audit(&merchant, "stripe.revoked", None).await?;
+    ctx.audit(&member, "stripe.revoked", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -45,7 +49,7 @@ pub async fn revoke_connection(
 #[server(prefix = "/fn", endpoint = "stripe_doctor", input = leptos::server_fn::codec::GetUrl)]
 pub async fn stripe_doctor() -> Result<Vec<DoctorCheck>, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Viewer).await?;
     let webhook_url = ctx.state.config.stripe_webhook_url();
     let checks = ctx
         .state
@@ -60,7 +64,7 @@ pub async fn stripe_doctor() -> Result<Vec<DoctorCheck>, AppError> {
 #[server(prefix = "/fn", endpoint = "create_portal_configuration")]
 pub async fn create_portal_configuration(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Admin).await?;
     ctx.state
         .payments
         .create_portal_configuration(&merchant)

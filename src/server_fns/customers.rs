@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 
 use crate::dto::payments::{CustomerDetail, CustomerList};
+#[cfg(feature = "ssr")]
+use crate::dto::team::Role;
 use crate::error::AppError;
 
 /// A page of customers: `search` is part of a subscriber id, email or customer id, `status` a
@@ -16,7 +18,7 @@ pub async fn list_customers(
     after: Option<String>,
 ) -> Result<CustomerList, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Viewer).await?;
     let filter = crate::db::payments::CustomerFilter::from_form(search, status);
     let payments = &ctx.state.payments;
     let list = payments
@@ -29,7 +31,7 @@ pub async fn list_customers(
 #[server(prefix = "/fn", endpoint = "get_customer", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_customer(subscriber_id: String) -> Result<CustomerDetail, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let (merchant, subscriber) = (ctx.merchant_id().await?, parse(&subscriber_id)?);
+    let (merchant, subscriber) = (ctx.business_id(Role::Viewer).await?, parse(&subscriber_id)?);
     let payments = &ctx.state.payments;
     let (customer, subscriptions) = payments.customer_detail(&merchant, &subscriber).await?;
     Ok(crate::http::api::views::customer_detail_view(
@@ -118,6 +120,6 @@ async fn acting_on(
     subscriber_id: &str,
 ) -> Result<(super::ssr::Ctx, String, SubscriberId), AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Developer).await?;
     Ok((ctx, merchant, parse(subscriber_id)?))
 }

@@ -4,12 +4,18 @@
 use leptos::prelude::*;
 
 use crate::dto::explorer::ApiCatalog;
+#[cfg(feature = "ssr")]
+use crate::dto::team::Role;
 use crate::error::AppError;
 
 #[server(prefix = "/fn", endpoint = "api_catalog", input = leptos::server_fn::codec::GetUrl)]
 pub async fn load_api_catalog() -> Result<ApiCatalog, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let clients = ctx.state.clients.list(&ctx.merchant_id().await?).await?;
+    let clients = ctx
+        .state
+        .clients
+        .list(&ctx.business_id(Role::Viewer).await?)
+        .await?;
     Ok(crate::http::docs::catalog::catalog(
         &ctx.state.config,
         &clients,
@@ -23,7 +29,7 @@ pub async fn load_api_catalog() -> Result<ApiCatalog, AppError> {
 pub async fn explorer_token(csrf_token: String, client_id: String) -> Result<String, AppError> {
     use crate::oauth::grants::client_credentials::exchange;
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Developer).await?;
     let client = ctx.state.clients.get(&merchant, &client_id).await?;
     // the client's default audience: every one it may have is one the API answers to
     let issued = exchange(&ctx.state.tokens, &client, None, None, ctx.now()).await;

@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod overview;
 pub mod portal;
 pub mod sso;
+pub mod team;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr;

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+#[cfg(feature = "ssr")]
+use crate::dto::team::Role;
 use crate::dto::{ClientForm, ClientView, IssuedClient, OAuthEndpoints};
 use crate::error::AppError;
 
@@ -30,7 +32,11 @@ pub async fn oauth_endpoints() -> Result<OAuthEndpoints, AppError> {
 #[server(prefix = "/fn", endpoint = "list_clients", input = leptos::server_fn::codec::GetUrl)]
 pub async fn list_clients() -> Result<Vec<ClientView>, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let clients = ctx.state.clients.list(&ctx.merchant_id().await?).await?;
+    let clients = ctx
+        .state
+        .clients
+        .list(&ctx.business_id(Role::Viewer).await?)
+        .await?;
     let now = ctx.now();
     Ok(clients.into_iter().map(|c| view(c, now)).collect())
 }
@@ -38,7 +44,7 @@ pub async fn list_clients() -> Result<Vec<ClientView>, AppError> {
 #[server(prefix = "/fn", endpoint = "get_client", input = leptos::server_fn::codec::GetUrl)]
 pub async fn get_client(client_id: String) -> Result<ClientView, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Viewer).await?;
     let client = ctx.state.clients.get(&merchant, &client_id).await?;
     Ok(view(client, ctx.now()))
 }
@@ -50,14 +56,15 @@ pub async fn create_client(
     #[server(flatten)] form: ClientForm,
 ) -> Result<IssuedClient, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let member = ctx.member(Role::Developer).await?;
+    let merchant = member.business_id.clone();
     let input = ctx.state.clients.parse(&form)?;
     let (client, secret) = ctx
         .state
         .clients
         .create(&merchant, input, ctx.now())
         .await?;
-    ctx.audit(&merchant, "client.created", Some(client.id.clone()))
+    ctx.audit(&member, "client.created", Some(client.id.clone()))
         .await?;
     let secret = secret.map(|s| s.0);
     Ok(IssuedClient {
@@ -73,7 +80,7 @@ pub async fn update_client(
     #[server(flatten)] form: ClientForm,
 ) -> Result<ClientView, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Developer).await?;
     let input = ctx.state.clients.parse(&form)?;
     let client = ctx
         .state
@@ -85,9 +92,10 @@ pub async fn update_client(
 #[server(prefix = "/fn", endpoint = "delete_client")]
 pub async fn delete_client(csrf_token: String, client_id: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let member = ctx.member(Role::Developer).await?;
+    let merchant = member.business_id.clone();
     ctx.state.clients.delete(&merchant, &client_id).await?;
-    ctx.audit(&merchant, "client.deleted", Some(client_id))
+    ctx.audit(&member, "client.deleted", Some(client_id))
         .await?;
     Ok(super::ssr::go("/dashboard/oauth"))
 }
@@ -101,14 +109,15 @@ pub async fn regenerate_secret(
     overlap_hours: Option<String>,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let member = ctx.member(Role::Developer).await?;
+    let merchant = member.business_id.clone();
     ctx.require_fresh_login().await?;
     let overlap = crate::oauth::clients::SecretOverlap::from_hours(overlap_hours.as_deref())?;
     let clients = &ctx.state.clients;
     let secret = clients
         .regenerate_secret(&merchant, &client_id, overlap, ctx.now())
         .await?;
-    ctx.audit(&merchant, "client.secret_regenerated", Some(client_id))
+    ctx.audit(&member, "client.secret_regenerated", Some(client_id))
         .await?;
     Ok(secret.0)
 }
@@ -117,7 +126,7 @@ pub async fn regenerate_secret(
 #[server(prefix = "/fn", endpoint = "end_secret_overlap")]
 pub async fn end_secret_overlap(csrf_token: String, client_id: String) -> Result<(), AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Developer).await?;
     let clients = &ctx.state.clients;
     Ok(clients.end_secret_overlap(&merchant, &client_id).await?)
 }

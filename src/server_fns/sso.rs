@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 
 use crate::dto::sso::{HashTest, RevealedSecrets, SsoView};
+#[cfg(feature = "ssr")]
+use crate::dto::team::Role;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::http::api::views;
@@ -14,7 +16,7 @@ pub const LOG_ROWS: i64 = 50;
 #[server(prefix = "/fn", endpoint = "sso_status", input = leptos::server_fn::codec::GetUrl)]
 pub async fn sso_status() -> Result<SsoView, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Viewer).await?;
     let (settings, logins) = ctx.state.sso.overview(&merchant, LOG_ROWS).await?;
     let origin = ctx.state.config.public_origin();
     Ok(views::sso_view(
@@ -31,12 +33,12 @@ const TAB: &str = "/dashboard/sso";
 #[server(prefix = "/fn", endpoint = "enable_sso")]
 pub async fn enable_sso(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant().await?;
-    crate::accounts::Accounts::require_verified(&merchant)?;
+    let member = ctx.member(Role::Admin).await?;
+    crate::accounts::Accounts::require_verified(&member.account)?;
     let sso = &ctx.state.sso;
-    sso.enable(&merchant.id, &merchant.business_name, ctx.now())
+    sso.enable(&member.business_id, &member.business_name, ctx.now())
         .await?;
-    ctx.audit(&merchant.id, "sso.enabled", None).await?;
+    ctx.audit(&member, "sso.enabled", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -44,11 +46,12 @@ pub async fn enable_sso(csrf_token: String) -> Result<String, AppError> {
 #[server(prefix = "/fn", endpoint = "disable_sso")]
 pub async fn disable_sso(csrf_token: String, confirm: Option<String>) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let member = ctx.member(Role::Admin).await?;
+    let merchant = member.business_id.clone();
     let sso = &ctx.state.sso;
     sso.disable(&merchant, confirm.as_deref(), ctx.now())
         .await?;
-    ctx.audit(&merchant, "sso.disabled", None).await?;
+    ctx.audit(&member, "sso.disabled", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -58,11 +61,12 @@ pub async fn rotate_sso_secret(
     overlap_hours: String,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let member = ctx.member(Role::Admin).await?;
+    let merchant = member.business_id.clone();
     ctx.require_fresh_login().await?;
     let overlap = crate::sso::OverlapHours::parse(&overlap_hours)?;
     ctx.state.sso.rotate(&merchant, overlap, ctx.now()).await?;
-    ctx.audit(&merchant, "sso.secret_rotated", None).await?;
+    ctx.audit(&member, "sso.secret_rotated", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -75,7 +79,7 @@ pub async fn save_sso_settings(
     require_signed_timestamps: Option<String>,
 ) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Developer).await?;
     let options = crate::sso::SsoOptions {
         link_ttl: crate::sso::LinkTtl::parse(&link_ttl_secs)?,
         bind_ip: bind_ip.is_some(),
@@ -92,10 +96,11 @@ pub async fn save_sso_settings(
 #[server(prefix = "/fn", endpoint = "reveal_sso_secrets")]
 pub async fn reveal_sso_secrets(csrf_token: String) -> Result<RevealedSecrets, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let member = ctx.member(Role::Admin).await?;
+    let merchant = member.business_id.clone();
     ctx.require_fresh_login().await?;
     let secrets = ctx.state.sso.reveal(&merchant, ctx.now()).await?;
-    ctx.audit(&merchant, "sso.secret_revealed", None).await?;
+    ctx.audit(&member, "sso.secret_revealed", None).await?;
     Ok(views::revealed_view(secrets))
 }
 
@@ -106,7 +111,7 @@ pub async fn test_sso_hash(
     subscriber_id: String,
 ) -> Result<HashTest, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Developer).await?;
     let subscriber = crate::payments::customers::SubscriberId::parse(subscriber_id.trim())?;
     let tried = ctx
         .state
@@ -140,7 +145,11 @@ fn hash_test(origin: &str, tried: crate::sso::HashFor) -> HashTest {
 #[server(prefix = "/fn", endpoint = "portal_branding", input = leptos::server_fn::codec::GetUrl)]
 pub async fn portal_branding() -> Result<crate::dto::sso::PortalBranding, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let branding = ctx.state.portal.branding(&ctx.merchant_id().await?).await?;
+    let branding = ctx
+        .state
+        .portal
+        .branding(&ctx.business_id(Role::Viewer).await?)
+        .await?;
     Ok(crate::http::api::views::branding_view(branding))
 }
 
@@ -155,7 +164,7 @@ pub async fn save_portal_branding(
     logo_url: Option<String>,
 ) -> Result<crate::dto::sso::PortalBranding, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.merchant_id().await?;
+    let merchant = ctx.business_id(Role::Developer).await?;
     let input = crate::portal::BrandingInput {
         store_url: store_url.as_deref(),
         support_email: support_email.as_deref(),

@@ -47,16 +47,38 @@ impl Ctx {
         self.state.clock.now()
     }
 
-    /// The logged-in merchant's id; every tab's data is scoped by it.
-    pub async fn merchant_id(&self) -> Result<String, AppError> {
-        crate::http::middleware::auth_session::merchant_id(&self.session)
+    /// The logged-in account acting for the business the dashboard shows, refused unless its
+    /// role there is `at_least` or above. Every tab's data is scoped by `business_id`.
+    pub async fn member(
+        &self,
+        at_least: crate::dto::team::Role,
+    ) -> Result<crate::accounts::Member, AppError> {
+        crate::http::middleware::auth_session::member(&self.session, &self.state, at_least).await
+    }
+
+    /// The id of the business the dashboard acts for, if the role is `at_least` or above.
+    pub async fn business_id(&self, at_least: crate::dto::team::Role) -> Result<String, AppError> {
+        Ok(self.member(at_least).await?.business_id)
+    }
+
+    /// The business the member acts for, as an account row (its founder's address and name).
+    pub async fn business(
+        &self,
+        member: &crate::accounts::Member,
+    ) -> Result<crate::accounts::Merchant, AppError> {
+        self.state
+            .accounts
+            .merchant(&member.business_id)
             .await?
             .ok_or(AppError::Unauthenticated)
     }
 
-    /// The logged-in merchant's account.
-    pub async fn merchant(&self) -> Result<crate::accounts::Merchant, AppError> {
-        let id = self.merchant_id().await?;
+    /// The logged-in account itself (its password, address, second factor and sessions),
+    /// whichever business the dashboard shows.
+    pub async fn account(&self) -> Result<crate::accounts::Merchant, AppError> {
+        let id = crate::http::middleware::auth_session::merchant_id(&self.session)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
         self.state
             .accounts
             .merchant(&id)
@@ -107,23 +129,15 @@ impl Ctx {
         }
     }
 
-    /// An audit line for an action of the logged-in merchant that changed nothing of the
+    /// An audit line for an action the member did in its business that changed nothing of the
     /// account itself (written right after the action).
     pub async fn audit(
         &self,
-        merchant: &str,
+        member: &crate::accounts::Member,
         action: &'static str,
         target: Option<String>,
     ) -> Result<(), AppError> {
-        let email = self
-            .state
-            .accounts
-            .merchant(merchant)
-            .await?
-            .map(|m| m.email);
-        let mut entry = self
-            .origin()
-            .entry(merchant, action, email.as_deref(), self.now());
+        let mut entry = member.entry(&self.origin(), action, self.now());
         entry.target = target;
         self.state.accounts.audit(entry).await?;
         Ok(())

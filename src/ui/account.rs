@@ -162,6 +162,9 @@ fn AccountBody(view: AccountView) -> impl IntoView {
             <FormError error=resend_error/>
         </div>
     });
+    // the business's log, for its admins and owners
+    let audit = (view.merchant.role >= crate::dto::team::Role::Admin)
+        .then(|| view! { <AuditLog view=view.audit filter=view.action_filter/> });
     view! {
         {unverified}
         <ConfirmIdentityForm/>
@@ -171,7 +174,7 @@ fn AccountBody(view: AccountView) -> impl IntoView {
         </div>
         <TwoFactor view=view.two_factor/>
         <Sessions sessions=view.sessions/>
-        <AuditLog view=view.audit filter=view.action_filter/>
+        {audit}
     }
 }
 
@@ -384,7 +387,7 @@ fn AuditLog(view: Vec<crate::dto::account::AuditView>, filter: String) -> impl I
                 <tr data-action=action class="border-b align-top">
                     <td class="py-2 pr-3 whitespace-nowrap"><When at=r.at/></td>
                     <td class="py-2 pr-3"><code>{r.action}</code></td>
-                    <td class="py-2 pr-3 break-all">{r.actor.unwrap_or_else(|| "(by mailed link)".into())}</td>
+                    <td class="py-2 pr-3 break-all">{r.actor.unwrap_or_else(|| "(by mailed link)".into())}{r.role.map(|role| format!(" ({role})"))}</td>
                     <td class="py-2 pr-3 break-all">{r.target.unwrap_or_default()}</td>
                     <td class="py-2 pr-3">{r.ip.unwrap_or_default()}</td>
                     <td class="py-2 break-words text-xs text-slate-600">{r.user_agent.unwrap_or_default()}</td>
@@ -394,7 +397,7 @@ fn AuditLog(view: Vec<crate::dto::account::AuditView>, filter: String) -> impl I
         .collect_view();
     view! {
         <h2 class="mt-10 font-semibold">"Audit log"</h2>
-        <p class="text-sm text-slate-600">"Security-relevant actions on this account, kept for a year. The newest 100 are shown; the CSV has them all."</p>
+        <p class="text-sm text-slate-600">"Security-relevant actions in this business and on your account, kept for a year. The newest 100 are shown; the CSV has them all."</p>
         <form method="get" action="/dashboard/account" class="mt-2 flex flex-wrap items-end gap-2">
             <label class="text-sm">"Show "
                 <select name="action" id="audit-filter" class="ml-1 rounded-md border border-slate-300 px-2 py-1">{options}</select>

@@ -74,6 +74,8 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<Signup>::new();
     let error = follow_success(action.value());
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
     let (email, set_email) = signal(String::new());
     let (password, set_password) = signal(String::new());
     let rules = Memo::new(move |_| PasswordRules::check(&password.get(), &email.get()));
@@ -81,6 +83,7 @@ pub fn SignupPage() -> impl IntoView {
         <AuthCard title="Create your subgate account">
             <ActionForm action=action attr:class="space-y-4" attr:id="signup-form">
                 <CsrfField/>
+                <input type="hidden" name="next" value=next/>
                 <TextField label="Business name" name="business_name" autocomplete="organization" maxlength=100/>
                 <label class="block">
                     <span class="block text-sm font-medium text-slate-700">"Email"</span>

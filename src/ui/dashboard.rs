@@ -23,6 +23,7 @@ pub fn DashboardLayout() -> impl IntoView {
                                 Ok(Some(m)) => view! {
                                     <span id="business-name">{m.business_name}</span>
                                     <span class="break-all text-sm opacity-75">{m.email}</span>
+                                    <span id="header-role" class="text-sm opacity-75">{m.role.as_str()}</span>
                                 }.into_any(),
                                 _ => view! { <a href="/login" class="underline">"Log in"</a> }.into_any(),
                             }
@@ -42,6 +43,7 @@ pub fn DashboardLayout() -> impl IntoView {
                 <A href="/dashboard/customers" attr:class=tab>"Customers"</A>
                 <A href="/dashboard/sso" attr:class=tab>"SSO"</A>
                 <A href="/dashboard/api" attr:class=tab>"API"</A>
+                <A href="/dashboard/team" attr:class=tab>"Team"</A>
                 <A href="/dashboard/account" attr:class=tab>"Account"</A>
             </nav>
             <main class="bg-white px-4 py-8 sm:px-6">

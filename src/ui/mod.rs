@@ -13,3 +13,4 @@ pub mod oauth;
 pub mod overview;
 pub mod portal;
 pub mod sso;
+pub mod team;

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::support::sso::{hash, login, login_as, ready};
 use crate::support::{
-    browser, meta_csrf_token, spawn_app, spawn_app_with, Merchant, Options, TestApp,
+    browser, join_all, meta_csrf_token, spawn_app, spawn_app_with, Merchant, Options, TestApp,
 };
 
 /// Requests fired at once in each burst.
@@ -142,7 +142,7 @@ async fn fifty_concurrent_wrong_passwords_get_at_most_ten_answers_and_bounded_me
             .await
         }
     });
-    let statuses = futures_join_all(attempts).await;
+    let statuses = join_all(attempts).await;
     let growth = memory.growth_mib();
     assert!(
         count(&statuses, 401) <= 10,
@@ -185,7 +185,7 @@ async fn fifty_concurrent_sign_ups_from_one_ip_make_at_most_ten_accounts_and_bou
             .await
         }
     });
-    let statuses = futures_join_all(attempts).await;
+    let statuses = join_all(attempts).await;
     let growth = memory.growth_mib();
     let accounts = app.merchant_count().await;
     assert!(
@@ -297,7 +297,7 @@ async fn fifty_concurrent_wrong_hashes_count_exactly_ten_and_leave_the_log_reada
             .0
         }
     });
-    let statuses = futures_join_all(attempts).await;
+    let statuses = join_all(attempts).await;
     let growth = memory.growth_mib();
     assert_eq!(count(&statuses, 401), 10, "{statuses:?}");
     assert_eq!(count(&statuses, 429), BURST - 10, "{statuses:?}");
@@ -340,33 +340,4 @@ async fn a_classic_hash_of_a_dotted_id_is_not_a_signed_login_of_another_subscrib
     )
     .await;
     assert_eq!(status, 200, "{body}");
-}
-
-/// Awaits every future at once (no extra dependency for `join_all`).
-async fn futures_join_all<F: std::future::Future<Output = T>, T>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<T> {
-    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut results: Vec<Option<T>> = (0..pending.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut done = true;
-        for (i, slot) in pending.iter_mut().enumerate() {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        results[i] = Some(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => done = false,
-                }
-            }
-        }
-        if done {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    results.into_iter().flatten().collect()
 }

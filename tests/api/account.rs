@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::header::USER_AGENT;
 use serde_json::Value;
 
-use crate::support::{error_of, link_token, spawn_app, spawn_app_with, Merchant, Options, TestApp};
+use crate::support::{
+    error_of, join_all, link_token, spawn_app, spawn_app_with, Merchant, Options, TestApp,
+};
 
 async fn me(app: &TestApp) -> Value {
     app.client
@@ -187,7 +189,7 @@ async fn a_reset_link_works_once_ends_every_session_and_the_old_password() {
             .as_u16()
         }
     });
-    let statuses = futures_join_all(tries).await;
+    let statuses = join_all(tries).await;
     assert_eq!(
         statuses.iter().filter(|s| **s == 200).count(),
         1,
@@ -576,7 +578,7 @@ async fn the_audit_log_exports_as_csv_for_its_own_account_only_and_neutralises_f
     assert_eq!(res.headers()["cache-control"], "no-store");
     let csv = res.text().await.expect("csv");
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "time,action,actor,target,ip,user_agent");
+    assert_eq!(lines[0], "time,action,actor,role,target,ip,user_agent");
     assert!(csv.contains("\"account.sign_in_failed\""), "{csv}");
     assert!(
         csv.contains("\"'=HYPERLINK(\"\"https://evil.test\"\")\""),
@@ -728,19 +730,6 @@ fn quoted_printable_decoded(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.expect("task"));
-    }
-    out
 }
 
 /// RFC 4648 base32 (no padding), as authenticator apps read the typed key.
@@ -979,7 +968,7 @@ async fn second_factor_guesses_count_against_the_login_limit() {
                 .as_u16()
         }
     });
-    let statuses = futures_join_all(guesses).await;
+    let statuses = join_all(guesses).await;
     let checked = statuses.iter().filter(|s| **s == 403).count();
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert!(checked <= 9, "{checked} guesses checked: {statuses:?}");

@@ -25,3 +25,4 @@ mod sso;
 mod stripe_rules;
 mod support;
 mod sweep;
+mod team;

@@ -11,6 +11,7 @@ use axum::Json;
 use serde_json::json;
 use tower_sessions::Session;
 
+use crate::dto::team::Role;
 use crate::error::AppError;
 use crate::http::middleware::{auth_session, csrf};
 use crate::oauth::scope::Scopes;
@@ -174,15 +175,24 @@ impl FromRequestParts<AppState> for ApiCaller {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| challenge(StatusCode::UNAUTHORIZED, None, None))?;
-        let merchant_id = auth_session::merchant_id(&session)
-            .await
-            .map_err(IntoResponse::into_response)?
-            .ok_or_else(|| challenge(StatusCode::UNAUTHORIZED, None, None))?;
-        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
-            && !csrf::header_token_valid(&session, &parts.headers, state, parts).await
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method && !csrf::header_token_valid(&session, &parts.headers, state, parts).await
         {
             return Err(AppError::Csrf.into_response());
         }
+        // the browsable API acts for the business the dashboard shows; a viewer only reads
+        let at_least = if unsafe_method {
+            Role::Developer
+        } else {
+            Role::Viewer
+        };
+        let member = auth_session::member(&session, state, at_least)
+            .await
+            .map_err(|e| match e {
+                AppError::Unauthenticated => challenge(StatusCode::UNAUTHORIZED, None, None),
+                e => e.into_response(),
+            })?;
+        let merchant_id = member.business_id;
         Ok(Self {
             merchant_id,
             client_id: None,

@@ -10,7 +10,10 @@ use tower_sessions::Session;
 use super::csrf;
 use crate::error::AppError;
 
+/// The logged-in account (who is at the keyboard).
 pub const MERCHANT_KEY: &str = "merchant_id";
+/// The business the dashboard acts for, when not the account's own (see `member`).
+const BUSINESS_KEY: &str = "business_id";
 /// The session's device and its public handle (`crate::db::sessions` copies them to columns).
 pub const META_KEY: &str = "session_meta";
 
@@ -32,6 +35,7 @@ pub async fn log_in(
 ) -> Result<(), AppError> {
     session.cycle_id().await?;
     session.remove::<PendingSignIn>(PENDING_KEY).await?;
+    session.remove::<String>(BUSINESS_KEY).await?;
     session.insert(AUTHENTICATED_KEY, meta.created_at).await?;
     session.insert(MERCHANT_KEY, merchant_id).await?;
     session.insert(META_KEY, meta).await?;
@@ -104,8 +108,47 @@ pub async fn log_out(session: &Session) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The logged-in account's id.
 pub async fn merchant_id(session: &Session) -> Result<Option<String>, AppError> {
     Ok(session.get::<String>(MERCHANT_KEY).await?)
+}
+
+/// The logged-in account acting for the business the session has chosen (its own unless it
+/// switched), with its role there, read afresh on every request: a member removed or given a
+/// lower role is refused from the next request on. Refused unless the role is `at_least`.
+pub async fn member(
+    session: &Session,
+    state: &crate::state::AppState,
+    at_least: crate::dto::team::Role,
+) -> Result<crate::accounts::Member, AppError> {
+    let account = merchant_id(session)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let business = session
+        .get::<String>(BUSINESS_KEY)
+        .await?
+        .unwrap_or_else(|| account.clone());
+    match state.accounts.member(&business, &account).await? {
+        Some(member) => {
+            member.require(at_least)?;
+            Ok(member)
+        }
+        None if business == account => Err(AppError::Unauthenticated),
+        None => {
+            // no longer a member there: this request is refused, the next page shows the
+            // account's own business
+            session.remove::<String>(BUSINESS_KEY).await?;
+            Err(AppError::Forbidden(
+                "You are no longer a member of that business. Reload the page.".into(),
+            ))
+        }
+    }
+}
+
+/// The dashboard acts for `business_id` from now on (the caller checked the membership).
+pub async fn act_for(session: &Session, business_id: &str) -> Result<(), AppError> {
+    session.insert(BUSINESS_KEY, business_id).await?;
+    Ok(())
 }
 
 /// Sends anonymous visitors of the dashboard to the login page (and back afterwards), and

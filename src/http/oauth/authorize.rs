@@ -2,6 +2,8 @@
 //! reaches, with the consent page and the merchant's decision.
 
 use super::no_store;
+use crate::dto::team::Role;
+use crate::error::AppError;
 use crate::http::middleware::auth_session;
 use crate::http::middleware::csrf::CsrfToken;
 use crate::http::wire::escape_html;
@@ -25,7 +27,8 @@ enum Authorize {
     Page(StatusCode, String),
     /// Back to the client with `code` or `error` (and `state`).
     Redirect(String),
-    Consent(Box<AuthorizationRequest>),
+    /// The request is valid: ask the member (or approve at once), for this business.
+    Consent(Box<AuthorizationRequest>, String),
 }
 
 /// The client's redirect URI with the response's parameters, its `state`, and `iss` (RFC 9207:
@@ -67,15 +70,17 @@ async fn evaluate(
     uri: &Uri,
     params: Result<AuthorizeParams, String>,
 ) -> Authorize {
-    let merchant_id = match auth_session::merchant_id(session).await {
-        Ok(Some(id)) => id,
-        Ok(None) => {
+    // an app gets a token on the business the dashboard shows; a viewer cannot grant one
+    let merchant_id = match auth_session::member(session, state, Role::Developer).await {
+        Ok(member) => member.business_id,
+        Err(AppError::Unauthenticated) => {
             return Authorize::Login(
                 uri.path_and_query()
                     .map(|p| p.to_string())
                     .unwrap_or_else(|| "/o/authorize/".into()),
             )
         }
+        Err(AppError::Forbidden(why)) => return Authorize::Page(StatusCode::FORBIDDEN, why),
         Err(_) => {
             return Authorize::Page(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -119,7 +124,7 @@ async fn evaluate(
         redirect_uri.clone(),
         &state.tokens.api_audiences,
     ) {
-        Ok(request) => Authorize::Consent(Box::new(request)),
+        Ok(request) => Authorize::Consent(Box::new(request), merchant_id),
         Err(e) => Authorize::Redirect(redirect_error(
             &redirect_uri,
             &e,
@@ -207,12 +212,7 @@ pub(crate) async fn authorize(
             &format!("<p id=\"error-message\">{}</p>", escape_html(&message)),
         ),
         Authorize::Redirect(to) => Redirect::to(&to).into_response(),
-        Authorize::Consent(request) => {
-            let merchant_id = auth_session::merchant_id(&session)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+        Authorize::Consent(request, merchant_id) => {
             if auto && !request.force_prompt {
                 let consented = state
                     .db
@@ -285,7 +285,7 @@ pub(crate) async fn decide(
             &format!("<p id=\"error-message\">{}</p>", escape_html(&message)),
         ),
         Authorize::Redirect(to) => Redirect::to(&to).into_response(),
-        Authorize::Consent(request) => {
+        Authorize::Consent(request, merchant_id) => {
             if form.get("decision").map(String::as_str) != Some("allow") {
                 let denied = OAuthError::AccessDenied("The merchant denied the request.".into());
                 return Redirect::to(&redirect_error(
@@ -296,11 +296,6 @@ pub(crate) async fn decide(
                 ))
                 .into_response();
             }
-            let merchant_id = auth_session::merchant_id(&session)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_default();
             Redirect::to(&approve(&state, &merchant_id, &request).await).into_response()
         }
     }
