@@ -282,8 +282,20 @@ pub async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 .await?
                 .ok_or_else(|| format!("no merchant with the email {merchant}"))?;
             let hasher = clients::SecretHasher::new(&config.secret_key, Entropy::os());
+            let now = Clock::system().now();
+            // in the business's audit log like a client created in the dashboard
+            let audit = crate::db::account::Audit {
+                id: Entropy::os().id("aud"),
+                entry: crate::db::account::AuditEntry {
+                    merchant_id: owner.id.clone(),
+                    action: "client.created",
+                    actor: Some("command line (subgate create-client)".into()),
+                    at: now,
+                    ..Default::default()
+                },
+            };
             let (client, secret) = clients::Clients::new(db, hasher, config.api_audiences())
-                .create(&owner.id, input, Clock::system().now())
+                .create(&owner.id, input, now, Some(audit))
                 .await?;
             let mut out = serde_json::json!({ "client_id": client.id });
             if let Some(secret) = secret {

@@ -84,12 +84,27 @@ impl Accounts {
         format!("{}{path}?token={token}", self.base())
     }
 
+    /// A fresh audit line id that sorts by when it was made (microseconds of the system clock,
+    /// then randomness): the log lists lines of the same second in the order they happened.
     pub(super) fn audit_id(&self) -> String {
-        self.entropy.id("aud")
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros())
+            .unwrap_or_default();
+        format!("aud_{micros:014x}{}", self.entropy.token(9))
     }
 
-    /// An audit line on its own: a sign-in, or an action elsewhere (an OAuth client, SSO, the
-    /// Stripe connection).
+    /// `entry` with a fresh id, for an action elsewhere (an OAuth client, SSO, the Stripe
+    /// connection) to write in its own transaction.
+    pub fn audited(&self, entry: AuditEntry) -> crate::db::account::Audit {
+        crate::db::account::Audit {
+            id: self.audit_id(),
+            entry,
+        }
+    }
+
+    /// An audit line on its own: a sign-in, or an action whose only write is its audit line
+    /// (revealing the SSO secret).
     pub async fn audit(&self, entry: AuditEntry) -> Result<(), AccountError> {
         Ok(self.db.audit(&self.audit_id(), &entry).await?)
     }

@@ -62,6 +62,25 @@ pub struct AuditEntry {
     pub at: i64,
 }
 
+/// An audit line with its id, to be written in the same transaction as its action (the
+/// action's `Db` method takes it): both land or neither does.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub id: String,
+    pub entry: AuditEntry,
+}
+
+/// Writes `audit`, if any, in `tx`.
+pub(super) async fn write_audit(
+    tx: &mut Transaction<'_, Any>,
+    audit: Option<&Audit>,
+) -> Result<(), sqlx::Error> {
+    match audit {
+        Some(a) => insert_audit(tx, &a.id, &a.entry).await,
+        None => Ok(()),
+    }
+}
+
 /// An audit log line as the Security tab shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {

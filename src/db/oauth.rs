@@ -5,6 +5,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::account::{write_audit, Audit};
 pub use super::token_ledger::IssuedTokens;
 use super::{affected, Db};
 
@@ -149,7 +150,11 @@ pub struct SigningKeyRow {
 }
 
 impl Db {
-    pub async fn insert_client(&self, c: &ClientRow) -> Result<(), sqlx::Error> {
+    pub async fn insert_client(
+        &self,
+        c: &ClientRow,
+        audit: Option<&Audit>,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(&format!("INSERT INTO oauth_clients ({CLIENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"))
             .bind(&c.id)
@@ -167,6 +172,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         replace_origins(&mut tx, &c.id, &c.allowed_origins).await?;
+        write_audit(&mut tx, audit).await?;
         tx.commit().await
     }
 
@@ -229,6 +235,7 @@ impl Db {
         secret_hash: &str,
         keep_previous_until: Option<i64>,
         now: i64,
+        audit: Option<&Audit>,
     ) -> Result<bool, sqlx::Error> {
         let previous = match keep_previous_until {
             Some(_) => "previous_secret_hash = secret_hash, previous_secret_expires_at = $5",
@@ -246,8 +253,14 @@ impl Db {
         if let Some(until) = keep_previous_until {
             query = query.bind(until);
         }
-        let r = query.execute(&self.writer).await?;
-        Ok(affected(r) == 1)
+        let mut tx = self.writer.begin().await?;
+        let r = query.execute(&mut *tx).await?;
+        if affected(r) != 1 {
+            return Ok(false);
+        }
+        write_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Ends the overlap of the client's previous secret now; false if it is not theirs.
@@ -271,6 +284,7 @@ impl Db {
         &self,
         merchant_id: &str,
         client_id: &str,
+        audit: Option<&Audit>,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.writer.begin().await?;
         // children first: SQLite enforces the foreign keys only when enabled per connection
@@ -304,9 +318,13 @@ impl Db {
             .bind(merchant_id)
             .execute(&mut *tx)
             .await?;
+        let deleted = affected(r) == 1;
+        if deleted {
+            write_audit(&mut tx, audit).await?;
+        }
         tx.commit().await?;
         self.revoked();
-        Ok(affected(r) == 1)
+        Ok(deleted)
     }
 
     pub async fn merchant_client(

@@ -290,7 +290,11 @@ impl Db {
 
     /// Records a (re)connection; a previous revocation is forgotten, and so are the customers
     /// (with their mirror) pushed from any other account: returns how many.
-    pub async fn save_connection(&self, c: &ConnectionRow) -> Result<u64, sqlx::Error> {
+    pub async fn save_connection(
+        &self,
+        c: &ConnectionRow,
+        audit: Option<&super::account::Audit>,
+    ) -> Result<u64, sqlx::Error> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "DELETE FROM subscriptions WHERE merchant_id = $1 AND customer_id IN
@@ -323,6 +327,7 @@ impl Db {
         .bind(c.connected_at)
         .execute(&mut *tx)
         .await?;
+        super::account::write_audit(&mut tx, audit).await?;
         tx.commit().await?;
         Ok(affected(forgotten))
     }
@@ -335,7 +340,9 @@ impl Db {
         merchant_id: &str,
         by: &str,
         now: i64,
+        audit: Option<&super::account::Audit>,
     ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
             "UPDATE gateway_connections SET revoked_at = $1, revoked_by = $2
              WHERE merchant_id = $3 AND (revoked_at IS NULL OR revoked_at >= $1)",
@@ -343,9 +350,14 @@ impl Db {
         .bind(now)
         .bind(by)
         .bind(merchant_id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(affected(r) == 1)
+        let revoked = affected(r) == 1;
+        if revoked {
+            super::account::write_audit(&mut tx, audit).await?;
+        }
+        tx.commit().await?;
+        Ok(revoked)
     }
 
     /// Revokes every active connection to a gateway account (revoked on the gateway's side);

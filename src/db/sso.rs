@@ -146,7 +146,9 @@ impl Db {
         &self,
         s: &SsoSettingsRow,
         expected_generation: i64,
+        audit: Option<&super::account::Audit>,
     ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
         let result = sqlx::query(
             "UPDATE sso_settings SET enabled = $1, secret_sealed = $2, secret_generation = $3,
                secret_created_at = $4, previous_sealed = $5, previous_generation = $6,
@@ -163,9 +165,14 @@ impl Db {
         .bind(s.updated_at)
         .bind(&s.merchant_id)
         .bind(expected_generation)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(affected(result) == 1)
+        if affected(result) != 1 {
+            return Ok(false);
+        }
+        super::account::write_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn save_sso_options(

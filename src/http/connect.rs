@@ -145,18 +145,16 @@ async fn callback(
         }
         Err(e) => return super::wire::error_response(&headers, e),
     };
-    let merchant_id = member.business_id.clone();
-    let notice = match finish(&state, &session, &merchant_id, &params).await {
+    let origin = crate::accounts::Origin::from(super::sso::caller(&meta, &headers));
+    // written with the connection, in its transaction
+    let audit =
+        state
+            .accounts
+            .audited(member.entry(&origin, "stripe.connected", state.clock.now()));
+    let notice = match finish(&state, &session, &member.business_id, &params, audit).await {
         Ok(message) => Notice { ok: true, message },
         Err(message) => Notice { ok: false, message },
     };
-    if notice.ok {
-        let origin = crate::accounts::Origin::from(super::sso::caller(&meta, &headers));
-        let entry = member.entry(&origin, "stripe.connected", state.clock.now());
-        if let Err(e) = state.accounts.audit(entry).await {
-            tracing::error!(merchant = %merchant_id, error = %e, "audit line not written");
-        }
-    }
     if let Err(e) = session.insert(NOTICE_KEY, &notice).await {
         return super::wire::error_response(&axum::http::HeaderMap::new(), e.into());
     }
@@ -168,6 +166,7 @@ async fn finish(
     session: &Session,
     merchant_id: &str,
     params: &HashMap<String, String>,
+    audit: crate::db::account::Audit,
 ) -> Result<String, String> {
     let name = state.payments.gateway.display_name();
     let now = state.clock.now();
@@ -209,7 +208,7 @@ async fn finish(
     };
     match state
         .payments
-        .complete_connect(merchant_id, code, &redirect_uri(state), now)
+        .complete_connect(merchant_id, code, &redirect_uri(state), now, Some(audit))
         .await
     {
         Ok((account, forgotten)) => Ok(format!(

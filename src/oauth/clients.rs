@@ -1,6 +1,7 @@
 //! Client registration: parsing the merchant's input into a valid client, issuing and checking
 //! client secrets, and the merchant-scoped operations of the OAuth tab and the CLI.
 
+use crate::db::account::Audit;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -435,12 +436,14 @@ impl Clients {
         .with_allowed_origins(&lines(form.allowed_origins.as_deref().unwrap_or_default()))
     }
 
-    /// Registers a client; a confidential one's secret is returned this once.
+    /// Registers a client; a confidential one's secret is returned this once. `audit` (its
+    /// target becomes the new client's id) lands with the client or not at all.
     pub async fn create(
         &self,
         merchant_id: &str,
         input: ClientInput,
         now: i64,
+        audit: Option<Audit>,
     ) -> Result<(Client, Option<ClientSecret>), ClientError> {
         let (secret, secret_hash) = match input.client_type {
             ClientType::Confidential => {
@@ -464,7 +467,11 @@ impl Clients {
             updated_at: now,
             previous_secret: None,
         };
-        self.db.insert_client(&row).await?;
+        let audit = audit.map(|mut a| {
+            a.entry.target = Some(row.id.clone());
+            a
+        });
+        self.db.insert_client(&row, audit.as_ref()).await?;
         tracing::info!(merchant = %merchant_id, client = %row.id, "OAuth client registered");
         Ok((row.try_into()?, secret))
     }
@@ -513,12 +520,20 @@ impl Clients {
         client_id: &str,
         overlap: SecretOverlap,
         now: i64,
+        audit: Option<Audit>,
     ) -> Result<ClientSecret, ClientError> {
         let (secret, hash) = self.hasher.generate();
         let keep_until = (overlap.0 > 0).then(|| now + overlap.0);
         if !self
             .db
-            .set_client_secret(merchant_id, client_id, &hash, keep_until, now)
+            .set_client_secret(
+                merchant_id,
+                client_id,
+                &hash,
+                keep_until,
+                now,
+                audit.as_ref(),
+            )
             .await?
         {
             return Err(ClientError::NotFound);
@@ -545,8 +560,17 @@ impl Clients {
         }
     }
 
-    pub async fn delete(&self, merchant_id: &str, client_id: &str) -> Result<(), ClientError> {
-        if self.db.delete_client(merchant_id, client_id).await? {
+    pub async fn delete(
+        &self,
+        merchant_id: &str,
+        client_id: &str,
+        audit: Option<Audit>,
+    ) -> Result<(), ClientError> {
+        if self
+            .db
+            .delete_client(merchant_id, client_id, audit.as_ref())
+            .await?
+        {
             Ok(())
         } else {
             Err(ClientError::NotFound)

@@ -117,22 +117,26 @@ impl Payments {
         code: &str,
         redirect_uri: &str,
         now: i64,
+        audit: Option<crate::db::account::Audit>,
     ) -> Result<(ConnectedAccount, u64), GatewayError> {
         let account = self.gateway.exchange_code(code, redirect_uri).await?;
         let forgotten = self
             .db
-            .save_connection(&ConnectionRow {
-                merchant_id: merchant_id.into(),
-                gateway: self.gateway.name().into(),
-                account_id: account.account_id.clone(),
-                livemode: account.livemode,
-                scope: account.scope.clone(),
-                business_name: account.business_name.clone(),
-                connected_at: now,
-                revoked_at: None,
-                revoked_by: None,
-                last_webhook_at: None,
-            })
+            .save_connection(
+                &ConnectionRow {
+                    merchant_id: merchant_id.into(),
+                    gateway: self.gateway.name().into(),
+                    account_id: account.account_id.clone(),
+                    livemode: account.livemode,
+                    scope: account.scope.clone(),
+                    business_name: account.business_name.clone(),
+                    connected_at: now,
+                    revoked_at: None,
+                    revoked_by: None,
+                    last_webhook_at: None,
+                },
+                audit.as_ref(),
+            )
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "could not store the connection");
@@ -153,6 +157,7 @@ impl Payments {
         merchant_id: &str,
         typed: Option<&str>,
         now: i64,
+        audit: Option<crate::db::account::Audit>,
     ) -> Result<(), PaymentsError> {
         let connection = self.active_connection(merchant_id).await?;
         if typed.map(str::trim) != Some(connection.account_id.as_str()) {
@@ -166,7 +171,7 @@ impl Payments {
             .await
             .map_err(|e| self.gateway_error(e))?;
         self.db
-            .revoke_connection(merchant_id, REVOKED_BY_MERCHANT, now)
+            .revoke_connection(merchant_id, REVOKED_BY_MERCHANT, now, audit.as_ref())
             .await?;
         tracing::info!(merchant = %merchant_id, account = %connection.account_id, "payment gateway disconnected");
         Ok(())

@@ -37,10 +37,10 @@ pub async fn revoke_connection(
     let merchant = member.business_id.clone();
     ctx.require_fresh_login().await?;
     let payments = &ctx.state.payments;
+    let audit = ctx.audited(&member, "stripe.revoked", None);
     payments
-        .disconnect(&merchant, confirm.as_deref(), ctx.now())
+        .disconnect(&merchant, confirm.as_deref(), ctx.now(), Some(audit))
         .await?;
-    ctx.audit(&member, "stripe.revoked", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -64,11 +64,18 @@ pub async fn stripe_doctor() -> Result<Vec<DoctorCheck>, AppError> {
 #[server(prefix = "/fn", endpoint = "create_portal_configuration")]
 pub async fn create_portal_configuration(csrf_token: String) -> Result<String, AppError> {
     let ctx = super::ssr::form_ctx(csrf_token).await?;
-    let merchant = ctx.business_id(Role::Admin).await?;
+    let member = ctx.member(Role::Admin).await?;
     ctx.state
         .payments
-        .create_portal_configuration(&merchant)
+        .create_portal_configuration(&member.business_id)
         .await?;
+    // the change is on Stripe's side: the line follows it
+    ctx.audit(
+        &member,
+        "stripe.doctor_fixed",
+        Some("customer portal configuration".into()),
+    )
+    .await?;
     Ok(super::ssr::go(TAB))
 }
 

@@ -62,9 +62,12 @@ pub async fn create_client(
     let (client, secret) = ctx
         .state
         .clients
-        .create(&merchant, input, ctx.now())
-        .await?;
-    ctx.audit(&member, "client.created", Some(client.id.clone()))
+        .create(
+            &merchant,
+            input,
+            ctx.now(),
+            Some(ctx.audited(&member, "client.created", None)),
+        )
         .await?;
     let secret = secret.map(|s| s.0);
     Ok(IssuedClient {
@@ -94,8 +97,10 @@ pub async fn delete_client(csrf_token: String, client_id: String) -> Result<Stri
     let ctx = super::ssr::form_ctx(csrf_token).await?;
     let member = ctx.member(Role::Developer).await?;
     let merchant = member.business_id.clone();
-    ctx.state.clients.delete(&merchant, &client_id).await?;
-    ctx.audit(&member, "client.deleted", Some(client_id))
+    let audit = ctx.audited(&member, "client.deleted", Some(client_id.clone()));
+    ctx.state
+        .clients
+        .delete(&merchant, &client_id, Some(audit))
         .await?;
     Ok(super::ssr::go("/dashboard/oauth"))
 }
@@ -114,10 +119,13 @@ pub async fn regenerate_secret(
     ctx.require_fresh_login().await?;
     let overlap = crate::oauth::clients::SecretOverlap::from_hours(overlap_hours.as_deref())?;
     let clients = &ctx.state.clients;
+    let audit = ctx.audited(
+        &member,
+        "client.secret_regenerated",
+        Some(client_id.clone()),
+    );
     let secret = clients
-        .regenerate_secret(&merchant, &client_id, overlap, ctx.now())
-        .await?;
-    ctx.audit(&member, "client.secret_regenerated", Some(client_id))
+        .regenerate_secret(&merchant, &client_id, overlap, ctx.now(), Some(audit))
         .await?;
     Ok(secret.0)
 }

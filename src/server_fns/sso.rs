@@ -36,9 +36,14 @@ pub async fn enable_sso(csrf_token: String) -> Result<String, AppError> {
     let member = ctx.member(Role::Admin).await?;
     crate::accounts::Accounts::require_verified(&member.account)?;
     let sso = &ctx.state.sso;
-    sso.enable(&member.business_id, &member.business_name, ctx.now())
-        .await?;
-    ctx.audit(&member, "sso.enabled", None).await?;
+    let audit = ctx.audited(&member, "sso.enabled", None);
+    sso.enable(
+        &member.business_id,
+        &member.business_name,
+        ctx.now(),
+        Some(audit),
+    )
+    .await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -49,9 +54,9 @@ pub async fn disable_sso(csrf_token: String, confirm: Option<String>) -> Result<
     let member = ctx.member(Role::Admin).await?;
     let merchant = member.business_id.clone();
     let sso = &ctx.state.sso;
-    sso.disable(&merchant, confirm.as_deref(), ctx.now())
+    let audit = ctx.audited(&member, "sso.disabled", None);
+    sso.disable(&merchant, confirm.as_deref(), ctx.now(), Some(audit))
         .await?;
-    ctx.audit(&member, "sso.disabled", None).await?;
     Ok(super::ssr::go(TAB))
 }
 
@@ -65,8 +70,11 @@ pub async fn rotate_sso_secret(
     let merchant = member.business_id.clone();
     ctx.require_fresh_login().await?;
     let overlap = crate::sso::OverlapHours::parse(&overlap_hours)?;
-    ctx.state.sso.rotate(&merchant, overlap, ctx.now()).await?;
-    ctx.audit(&member, "sso.secret_rotated", None).await?;
+    let audit = ctx.audited(&member, "sso.secret_rotated", None);
+    ctx.state
+        .sso
+        .rotate(&merchant, overlap, ctx.now(), Some(audit))
+        .await?;
     Ok(super::ssr::go(TAB))
 }
 

@@ -129,8 +129,20 @@ impl Ctx {
         }
     }
 
-    /// An audit line for an action the member did in its business that changed nothing of the
-    /// account itself (written right after the action).
+    /// The audit line of an action the member does in its business, for the action to write
+    /// in its own transaction.
+    pub fn audited(
+        &self,
+        member: &crate::accounts::Member,
+        action: &'static str,
+        target: Option<String>,
+    ) -> crate::db::account::Audit {
+        let mut entry = member.entry(&self.origin(), action, self.now());
+        entry.target = target;
+        self.state.accounts.audited(entry)
+    }
+
+    /// An audit line on its own, for an action whose only write it is (revealing a secret).
     pub async fn audit(
         &self,
         member: &crate::accounts::Member,

@@ -2,6 +2,7 @@
 //! overlap, and the login log the SSO tab shows.
 
 use super::*;
+use crate::db::account::Audit;
 use crate::db::sso::{SsoLoginRow, SsoSettingsRow};
 
 /// How long a rotated-out secret keeps verifying: whole hours, 0 to [`MAX_OVERLAP_HOURS`].
@@ -95,6 +96,7 @@ impl Sso {
         merchant_id: &str,
         business_name: &str,
         now: i64,
+        audit: Option<Audit>,
     ) -> Result<SsoSettingsRow, SsoError> {
         let settings = self
             .settings_or_create(merchant_id, business_name, now)
@@ -113,7 +115,7 @@ impl Sso {
             next.secret_created_at = Some(now);
         }
         next.updated_at = now;
-        self.save(next, settings.secret_generation).await
+        self.save(next, settings.secret_generation, audit).await
     }
 
     /// Turns single sign-on off at once and forgets the secrets, once the merchant has typed the
@@ -124,6 +126,7 @@ impl Sso {
         merchant_id: &str,
         typed: Option<&str>,
         now: i64,
+        audit: Option<Audit>,
     ) -> Result<(), SsoError> {
         let Some(settings) = self.settings(merchant_id).await? else {
             return Ok(());
@@ -142,7 +145,7 @@ impl Sso {
         next.previous_generation = None;
         next.previous_expires_at = None;
         next.updated_at = now;
-        self.save(next, settings.secret_generation).await?;
+        self.save(next, settings.secret_generation, audit).await?;
         // the portal also refuses sessions of a store whose sign-on is off; this frees the rows
         self.db.delete_subscriber_sessions_of(merchant_id).await?;
         Ok(())
@@ -154,6 +157,7 @@ impl Sso {
         merchant_id: &str,
         OverlapHours(overlap_hours): OverlapHours,
         now: i64,
+        audit: Option<Audit>,
     ) -> Result<SsoSettingsRow, SsoError> {
         let settings = self
             .settings(merchant_id)
@@ -178,7 +182,7 @@ impl Sso {
             next.previous_expires_at = None;
         }
         next.updated_at = now;
-        self.save(next, settings.secret_generation).await
+        self.save(next, settings.secret_generation, audit).await
     }
 
     pub async fn update_options(
@@ -208,8 +212,13 @@ impl Sso {
         &self,
         next: SsoSettingsRow,
         expected_generation: i64,
+        audit: Option<Audit>,
     ) -> Result<SsoSettingsRow, SsoError> {
-        if self.db.save_sso_secrets(&next, expected_generation).await? {
+        if self
+            .db
+            .save_sso_secrets(&next, expected_generation, audit.as_ref())
+            .await?
+        {
             Ok(next)
         } else {
             Err(SsoError::ChangedElsewhere)

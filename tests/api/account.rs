@@ -1038,3 +1038,94 @@ async fn secrets_and_the_stripe_connection_need_a_login_from_the_last_five_minut
         assert!(log.contains(&action.to_string()), "{action}: {log:?}");
     }
 }
+
+/// The audit line of a client, an SSO or a Stripe change is written in the action's own
+/// transaction: when the line cannot be written (here its id is taken), the action does not
+/// happen either; when it can, both are there.
+#[tokio::test]
+async fn an_action_and_its_audit_line_land_together_or_not_at_all() {
+    use subgate::db::account::{Audit, AuditEntry};
+    use subgate::oauth::clients::ClientInput;
+    let app = spawn_app().await;
+    app.signed_up().await;
+    let merchant = app.merchant_id().await;
+    let now = app.clock.now();
+    let line = |action: &'static str, id: &str| Audit {
+        id: id.to_string(),
+        entry: AuditEntry {
+            merchant_id: merchant.clone(),
+            action,
+            actor: Some("test".into()),
+            at: now,
+            ..Default::default()
+        },
+    };
+    app.db
+        .audit("aud_taken", &line("account.signed_in", "aud_taken").entry)
+        .await
+        .expect("a line with this id");
+    let api = app.state.config.api_audiences();
+    let input = || {
+        ClientInput::parse("Backend", "confidential", &[], "customers:read", &[], &api)
+            .expect("valid client")
+    };
+
+    // the line cannot be written: no client, SSO stays off
+    let clients = &app.state.clients;
+    assert!(clients
+        .create(
+            &merchant,
+            input(),
+            now,
+            Some(line("client.created", "aud_taken"))
+        )
+        .await
+        .is_err());
+    assert!(clients.list(&merchant).await.expect("list").is_empty());
+    assert!(app
+        .state
+        .sso
+        .enable(
+            &merchant,
+            "Acme",
+            now,
+            Some(line("sso.enabled", "aud_taken"))
+        )
+        .await
+        .is_err());
+    let settings = app.state.sso.settings(&merchant).await.expect("settings");
+    assert!(
+        !settings.is_some_and(|s| s.enabled),
+        "SSO turned on without its line"
+    );
+
+    // it can: both are there, the line naming the new client
+    let (client, _) = clients
+        .create(
+            &merchant,
+            input(),
+            now,
+            Some(line("client.created", "aud_fresh")),
+        )
+        .await
+        .expect("created");
+    app.state
+        .sso
+        .enable(&merchant, "Acme", now, Some(line("sso.enabled", "aud_sso")))
+        .await
+        .expect("enabled");
+    let lines = app
+        .state
+        .accounts
+        .audit_log(&merchant, "", i64::MAX, 100)
+        .await
+        .expect("log");
+    let created = lines
+        .iter()
+        .find(|l| l.id == "aud_fresh")
+        .expect("the client's line");
+    assert_eq!(created.target.as_deref(), Some(client.id.as_str()));
+    assert!(lines
+        .iter()
+        .any(|l| l.id == "aud_sso" && l.action == "sso.enabled"));
+}

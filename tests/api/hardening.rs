@@ -32,7 +32,7 @@ async fn authorized_public_client(app: &TestApp) -> (String, Value) {
     let (client, _) = app
         .state
         .clients
-        .create(&merchant_id, input, app.clock.now())
+        .create(&merchant_id, input, app.clock.now(), None)
         .await
         .expect("create");
     let (verifier, challenge) = pkce_pair();

@@ -218,3 +218,42 @@ async fn the_doctor_finds_each_broken_condition_and_fixes_what_stripe_lets_it() 
     assert_eq!(check(&checks, "portal_configuration").status, Status::Ok);
     assert_eq!(sim.violations(), vec![]);
 }
+
+#[tokio::test]
+async fn the_dashboards_portal_fix_is_applied_and_written_in_the_audit_log() {
+    let app = spawn_app().await;
+    let (s, _) = ada_pushed(&app).await;
+    app.stripe
+        .simulator
+        .set_portal_configured(&s.account, false);
+    let res = app.call_fn("create_portal_configuration", &[]).await;
+    assert_eq!(res.status(), 200);
+    let checks: serde_json::Value = app
+        .client
+        .get(app.url("/fn/stripe_doctor"))
+        .send()
+        .await
+        .expect("doctor")
+        .json()
+        .await
+        .expect("json");
+    let portal = checks
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["id"] == "portal_configuration")
+        .expect("portal check");
+    assert_eq!(portal["status"], "ok", "{checks}");
+    let account: serde_json::Value = app
+        .client
+        .get(app.url("/fn/account?action=stripe."))
+        .send()
+        .await
+        .expect("account")
+        .json()
+        .await
+        .expect("json");
+    let fixed = &account["audit"][0];
+    assert_eq!(fixed["action"], "stripe.doctor_fixed", "{account}");
+    assert_eq!(fixed["role"], "owner");
+}

@@ -541,7 +541,7 @@ impl TestApp {
         let (client, secret) = self
             .state
             .clients
-            .create(&merchant_id, input, self.clock.now())
+            .create(&merchant_id, input, self.clock.now(), None)
             .await
             .expect("create client");
         let res = browser()

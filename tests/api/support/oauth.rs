@@ -44,7 +44,7 @@ pub(crate) async fn setup(app: &TestApp) -> Setup {
     let (public, _) = app
         .state
         .clients
-        .create(&merchant_id, public, now)
+        .create(&merchant_id, public, now, None)
         .await
         .expect("create");
     let confidential = ClientInput::parse(
@@ -60,7 +60,7 @@ pub(crate) async fn setup(app: &TestApp) -> Setup {
     let (confidential, secret) = app
         .state
         .clients
-        .create(&merchant_id, confidential, now)
+        .create(&merchant_id, confidential, now, None)
         .await
         .expect("create");
     Setup {
