@@ -1129,3 +1129,59 @@ async fn an_action_and_its_audit_line_land_together_or_not_at_all() {
         .iter()
         .any(|l| l.id == "aud_sso" && l.action == "sso.enabled"));
 }
+
+/// A request of a session that another session ends meanwhile still saves its session at its end
+/// (tower-sessions saves what changed): that late save must not bring the ended session back.
+#[tokio::test]
+async fn a_session_ended_elsewhere_is_not_brought_back_by_its_own_late_save() {
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::session_store::SessionStore;
+    let app = spawn_app().await;
+    app.signed_up().await;
+    let merchant = app.merchant_id().await;
+    let store = subgate::db::sessions::DbSessionStore::new(app.db.clone());
+    let mut phone = Record {
+        id: Id::default(),
+        data: serde_json::from_value(serde_json::json!({
+            "merchant_id": merchant,
+            "session_meta": {
+                "handle": "phone-handle",
+                "ip": "192.0.2.7",
+                "user_agent": "PhoneBrowser/1.0",
+                "created_at": app.clock.now(),
+            },
+        }))
+        .expect("session data"),
+        expiry_date: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    };
+    store.create(&mut phone).await.expect("create");
+    let listed = account(&app).await["sessions"].clone();
+    assert!(
+        listed
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .any(|s| s["handle"] == "phone-handle"),
+        "{listed}"
+    );
+
+    let res = app
+        .call_fn("end_sessions", &[("handle", "phone-handle")])
+        .await;
+    assert_eq!(res.status(), 200);
+    // the phone's request, still running, saves its (changed) session afterwards
+    phone
+        .data
+        .insert("csrf_token".into(), serde_json::json!("rotated"));
+    store.save(&phone).await.expect("late save");
+    assert!(store.load(&phone.id).await.expect("load").is_none());
+    let listed = account(&app).await["sessions"].clone();
+    assert!(
+        !listed
+            .as_array()
+            .expect("sessions")
+            .iter()
+            .any(|s| s["handle"] == "phone-handle"),
+        "ended and back: {listed}"
+    );
+}
