@@ -28,8 +28,12 @@ test('invite a member by mail, who joins and can do only what the role allows', 
   await hydrated(them);
   await expect(them.locator('#invitation')).toContainText(owner.name);
   await expect(them.locator('#invitation')).toContainText('viewer');
-  await them.click('#invite-signup');
-  await expect(them).toHaveURL(/\/signup\?next=/);
+  // "Log in", then "Create an account" on the login page: the invitation comes along
+  await them.click('#invite-login');
+  await expect(them).toHaveURL(/\/login\?next=%2Finvite%3Ftoken%3D/);
+  await hydrated(them);
+  await them.click('#to-signup');
+  await expect(them).toHaveURL(/\/signup\?next=%2Finvite%3Ftoken%3D/);
   await hydrated(them);
   await them.fill('input[name="business_name"]', 'Viewer Ltd');
   await them.fill('#email', invitee);

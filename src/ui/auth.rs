@@ -65,8 +65,18 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Log in"</button>
             </ActionForm>
             <p class="mt-4 text-sm"><a id="forgot-password" class="text-indigo-600 underline" href="/forgot-password">"Forgot your password?"</a></p>
-            <p class="mt-2 text-sm text-slate-600">"New here? " <a class="text-indigo-600 underline" href="/signup">"Create an account"</a></p>
+            // an invitation link's way in keeps going after a sign-up too
+            <p class="mt-2 text-sm text-slate-600">"New here? " <a id="to-signup" class="text-indigo-600 underline" href=move || signup_link(&next())>"Create an account"</a></p>
         </AuthCard>
+    }
+}
+
+/// The sign-up page, carrying the login's `next` along.
+fn signup_link(next: &str) -> String {
+    if next.is_empty() {
+        "/signup".into()
+    } else {
+        format!("/signup?next={}", super::components::percent_encode(next))
     }
 }
 

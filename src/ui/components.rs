@@ -246,6 +246,19 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// Every byte but ASCII letters and digits as `%XX`, for a path carried in a query parameter.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,5 +277,13 @@ mod tests {
     fn shell_quoting_keeps_any_text_one_inert_word() {
         assert_eq!(shell_quote("plain"), "'plain'");
         assert_eq!(shell_quote("it's $(id)"), "'it'\\''s $(id)'");
+    }
+
+    #[test]
+    fn percent_encode_leaves_only_letters_and_digits() {
+        assert_eq!(
+            super::percent_encode("/invite?token=a-b_C9"),
+            "%2Finvite%3Ftoken%3Da%2Db%5FC9"
+        );
     }
 }

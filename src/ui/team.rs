@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::auth::{follow_success, AuthCard};
-use super::components::{CsrfField, FormError, TextField, When, BUTTON};
+use super::components::{percent_encode, CsrfField, FormError, TextField, When, BUTTON};
 use crate::dto::team::{InvitationPreview, MemberView, Role, TeamView, INVITE_PAGE};
 use crate::server_fns::team::{
     invitation, team, AcceptInvitation, ChangeRole, InviteMember, LeaveBusiness, RemoveMember,
@@ -318,17 +318,4 @@ fn Offer(preview: InvitationPreview, token: String) -> impl IntoView {
         .into_any(),
     };
     view! { {intro} {next_step} }
-}
-
-/// Every byte but ASCII letters and digits as `%XX`, for a path carried in a query parameter.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
