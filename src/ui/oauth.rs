@@ -99,6 +99,8 @@ pub fn OAuthTab() -> impl IntoView {
     let create = ServerAction::<CreateClient>::new();
     let clients = Resource::new(move || create.version().get(), |_| list_clients());
     let endpoints = Resource::new(|| (), |_| oauth_endpoints());
+    // a viewer reads the clients but is not offered the form (the server refuses it anyway)
+    let me = Resource::new(|| (), |_| crate::server_fns::auth::current_merchant());
     let issued = move || create.value().get().and_then(Result::ok);
     // a registered client empties the form: pressing Register again must not make a twin
     let form = NodeRef::<leptos::html::Form>::new();
@@ -142,6 +144,12 @@ pub fn OAuthTab() -> impl IntoView {
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
                         let playground = endpoints.await.map(|e| e.playground_redirect_uri).unwrap_or_default();
+                        let role = me.await.ok().flatten().map(|m| m.role);
+                        if let Some(role) = role.filter(|r| *r < crate::dto::team::Role::Developer) {
+                            return view! {
+                                <p id="read-only" class="mt-2 text-sm text-slate-600">"Your role in this business is " {role.as_str()} ": you can read its clients; registering one needs developer or above."</p>
+                            }.into_any();
+                        }
                         view! {
                             <ActionForm action=create node_ref=form attr:class="mt-2 space-y-3" attr:id="register-client">
                                 <CsrfField/>
@@ -149,7 +157,7 @@ pub fn OAuthTab() -> impl IntoView {
                                 <FormError error=error_of(create.value())/>
                                 <button type="submit" class=BUTTON>"Register"</button>
                             </ActionForm>
-                        }
+                        }.into_any()
                     })}
                 </Suspense>
                 {move || issued().map(|IssuedClient { client, secret }| view! {
