@@ -77,6 +77,11 @@ test('invite a member by mail, who joins and can do only what the role allows', 
   await them.selectOption('#client-type', 'confidential');
   await them.click('#register-client button[type="submit"]');
   await expect(them.locator('#new-client-id')).not.toBeEmpty();
+  // a developer is told the SSO secret's controls are for admins, and not offered them
+  await them.goto('/dashboard/sso');
+  await hydrated(them);
+  await expect(them.locator('#secret-admins-only')).toContainText('developer');
+  await expect(them.locator('#enable-sso')).toHaveCount(0);
   await theirs.close();
 
   // the business's audit log names each step, with who did it and in which role

@@ -19,6 +19,14 @@ pub struct SsoView {
     pub bind_ip: bool,
     pub require_signed_timestamps: bool,
     pub logins: Vec<SsoLoginView>,
+    /// The viewer's role in the business: the secret's controls (turn on, reveal, rotate, turn
+    /// off) are for admins and owners, and only shown to them.
+    #[serde(default = "owner")]
+    pub your_role: crate::dto::team::Role,
+}
+
+fn owner() -> crate::dto::team::Role {
+    crate::dto::team::Role::Owner
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

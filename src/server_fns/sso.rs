@@ -16,15 +16,17 @@ pub const LOG_ROWS: i64 = 50;
 #[server(prefix = "/fn", endpoint = "sso_status", input = leptos::server_fn::codec::GetUrl)]
 pub async fn sso_status() -> Result<SsoView, AppError> {
     let ctx = super::ssr::ctx().await?;
-    let merchant = ctx.business_id(Role::Viewer).await?;
-    let (settings, logins) = ctx.state.sso.overview(&merchant, LOG_ROWS).await?;
+    let member = ctx.member(Role::Viewer).await?;
+    let (settings, logins) = ctx
+        .state
+        .sso
+        .overview(&member.business_id, LOG_ROWS)
+        .await?;
     let origin = ctx.state.config.public_origin();
-    Ok(views::sso_view(
-        settings.as_ref(),
-        logins,
-        &origin,
-        ctx.now(),
-    ))
+    Ok(SsoView {
+        your_role: member.role,
+        ..views::sso_view(settings.as_ref(), logins, &origin, ctx.now())
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -42,13 +42,20 @@ pub fn SsoTab() -> impl IntoView {
 fn SsoBody(view: SsoView) -> impl IntoView {
     let enable = ServerAction::<EnableSso>::new();
     let enable_error = follow_success(enable.value());
+    let manages = view.your_role >= crate::dto::team::Role::Admin;
+    let admins_only = (!manages).then(|| view! {
+        <p id="secret-admins-only" class="mt-2 text-sm text-slate-600">"Your role in this business is " {view.your_role.as_str()} ": turning single sign-on on or off and revealing or rotating its secret need admin or above."</p>
+    });
     if !view.enabled {
         return view! {
             <p id="sso-state" data-state="off" class="mt-6">"Single sign-on is off: the login endpoint refuses every call."</p>
-            <ActionForm action=enable attr:id="enable-sso-form" attr:class="mt-4">
-                <CsrfField/>
-                <button type="submit" id="enable-sso" class=BUTTON disabled=move || enable.pending().get()>"Turn on"</button>
-            </ActionForm>
+            {admins_only}
+            {manages.then(|| view! {
+                <ActionForm action=enable attr:id="enable-sso-form" attr:class="mt-4">
+                    <CsrfField/>
+                    <button type="submit" id="enable-sso" class=BUTTON disabled=move || enable.pending().get()>"Turn on"</button>
+                </ActionForm>
+            })}
             <FormError error=enable_error/>
             <LoginLog logins=view.logins/>
         }
@@ -63,19 +70,20 @@ fn SsoBody(view: SsoView) -> impl IntoView {
             <span class="font-medium">"Login endpoint: "</span>
             <code id="sso-endpoint" class="break-all text-xs">"POST " {endpoint.clone()}</code>
         </div>
-        <Secrets view=view.clone()/>
+        {admins_only}
+        <Secrets view=view.clone() manages=manages/>
         <HashTester/>
         <Snippets endpoint=endpoint/>
         <Settings view=view.clone()/>
         <Branding/>
-        <TurnOff store=view.store.clone().unwrap_or_default()/>
+        {manages.then(|| view! { <TurnOff store=view.store.clone().unwrap_or_default()/> })}
         <LoginLog logins=view.logins/>
     }
     .into_any()
 }
 
 #[component]
-fn Secrets(view: SsoView) -> impl IntoView {
+fn Secrets(view: SsoView, manages: bool) -> impl IntoView {
     let reveal = ServerAction::<RevealSsoSecrets>::new();
     let rotate = ServerAction::<RotateSsoSecret>::new();
     let rotate_error = follow_success(rotate.value());
@@ -125,21 +133,23 @@ fn Secrets(view: SsoView) -> impl IntoView {
                 </div>
             </div>
         })}
-        <ActionForm action=reveal attr:id="reveal-sso-form" attr:class="mt-2">
-            <CsrfField/>
-            <button type="submit" id="reveal-sso-secret" class=SECONDARY
-                    disabled=move || reveal.pending().get() || revealed.get().is_some()>"Reveal"</button>
-        </ActionForm>
-        <FormError error=reveal_error/>
-        <ActionForm action=rotate attr:id="rotate-sso-form" attr:class="mt-4 flex flex-wrap items-end gap-3">
-            <CsrfField/>
-            <label class="block">
-                <span class="block text-sm font-medium">"Keep accepting the old secret for (hours)"</span>
-                <input type="number" name="overlap_hours" id="overlap-hours" value="24" min="0" max="168" required class=INPUT/>
-            </label>
-            <button type="submit" id="rotate-sso-secret" class=SECONDARY disabled=move || rotate.pending().get()>"Rotate secret"</button>
-        </ActionForm>
-        <FormError error=rotate_error/>
+        {manages.then(|| view! {
+            <ActionForm action=reveal attr:id="reveal-sso-form" attr:class="mt-2">
+                <CsrfField/>
+                <button type="submit" id="reveal-sso-secret" class=SECONDARY
+                        disabled=move || reveal.pending().get() || revealed.get().is_some()>"Reveal"</button>
+            </ActionForm>
+            <FormError error=reveal_error/>
+            <ActionForm action=rotate attr:id="rotate-sso-form" attr:class="mt-4 flex flex-wrap items-end gap-3">
+                <CsrfField/>
+                <label class="block">
+                    <span class="block text-sm font-medium">"Keep accepting the old secret for (hours)"</span>
+                    <input type="number" name="overlap_hours" id="overlap-hours" value="24" min="0" max="168" required class=INPUT/>
+                </label>
+                <button type="submit" id="rotate-sso-secret" class=SECONDARY disabled=move || rotate.pending().get()>"Rotate secret"</button>
+            </ActionForm>
+            <FormError error=rotate_error/>
+        })}
     }
 }
 

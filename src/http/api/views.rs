@@ -137,6 +137,7 @@ pub fn sso_view(
                 outcome: l.outcome,
             })
             .collect(),
+        your_role: crate::dto::team::Role::Owner,
     }
 }
 
