@@ -279,15 +279,7 @@ impl Db {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(InvitationOffer {
-                business_id: r.try_get("business_id")?,
-                business_name: r.try_get("business_name")?,
-                email: r.try_get("email")?,
-                role: role_of(&r.try_get::<String, _>("role")?)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(offer_from_row).transpose()
     }
 
     /// Uses the invitation once for the account whose (case-folded) address it was sent to: the
@@ -334,12 +326,7 @@ impl Db {
         .bind(token_hash)
         .fetch_one(&mut *tx)
         .await?;
-        let offer = InvitationOffer {
-            business_id: row.try_get("business_id")?,
-            business_name: row.try_get("business_name")?,
-            email: row.try_get("email")?,
-            role: role_of(&row.try_get::<String, _>("role")?)?,
-        };
+        let offer = offer_from_row(&row)?;
         sqlx::query(
             "INSERT INTO memberships (business_id, account_id, role, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -433,6 +420,15 @@ impl Db {
         tx.commit().await?;
         Ok(member)
     }
+}
+
+fn offer_from_row(r: &sqlx::any::AnyRow) -> Result<InvitationOffer, sqlx::Error> {
+    Ok(InvitationOffer {
+        business_id: r.try_get("business_id")?,
+        business_name: r.try_get("business_name")?,
+        email: r.try_get("email")?,
+        role: role_of(&r.try_get::<String, _>("role")?)?,
+    })
 }
 
 fn member_from_row(r: &sqlx::any::AnyRow) -> Result<MemberRow, sqlx::Error> {

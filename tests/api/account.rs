@@ -8,19 +8,8 @@ use reqwest::header::USER_AGENT;
 use serde_json::Value;
 
 use crate::support::{
-    error_of, join_all, link_token, spawn_app, spawn_app_with, Merchant, Options, TestApp,
+    error_of, join_all, link_token, me, spawn_app, spawn_app_with, Merchant, Options, TestApp,
 };
-
-async fn me(app: &TestApp) -> Value {
-    app.client
-        .get(app.url("/fn/current_merchant"))
-        .send()
-        .await
-        .expect("current merchant")
-        .json()
-        .await
-        .expect("json")
-}
 
 async fn account(app: &TestApp) -> Value {
     let res = app

@@ -5,7 +5,7 @@
 use reqwest::header::{ACCEPT, ORIGIN};
 use serde_json::Value;
 
-use crate::support::{error_of, join_all, link_token, spawn_app, Merchant, TestApp};
+use crate::support::{error_of, join_all, link_token, me, spawn_app, Merchant, TestApp};
 
 /// Invites `email` with `role` from `app` (logged in); answers the mailed token.
 async fn invite(app: &TestApp, email: &str, role: &str) -> String {
@@ -43,17 +43,6 @@ async fn join(app: &TestApp, email: &str, token: &str) -> TestApp {
     browser
 }
 
-async fn me(app: &TestApp) -> Value {
-    app.client
-        .get(app.url("/fn/current_merchant"))
-        .send()
-        .await
-        .expect("current merchant")
-        .json()
-        .await
-        .expect("json")
-}
-
 async fn change(who: &TestApp, account_id: &str, role: &str) -> u16 {
     who.call_fn("change_role", &[("account_id", account_id), ("role", role)])
         .await
@@ -68,6 +57,15 @@ async fn get_fn(app: &TestApp, name: &str) -> reqwest::Response {
         .await
         .expect("GET server fn")
 }
+
+/// The fields of a confidential client registered from the OAuth tab.
+const CLIENT_FORM: [(&str, &str); 5] = [
+    ("name", "Backend"),
+    ("client_type", "confidential"),
+    ("redirect_uris", ""),
+    ("scopes", "customers:read"),
+    ("audiences", ""),
+];
 
 fn tag() -> String {
     subgate::crypto::random_token(6).to_lowercase()
@@ -204,19 +202,12 @@ async fn every_role_is_refused_each_action_above_it_and_allowed_the_rest() {
             .position(|x| *x == r)
     };
     let t = tag();
-    let client_form = [
-        ("name", "Backend"),
-        ("client_type", "confidential"),
-        ("redirect_uris", ""),
-        ("scopes", "customers:read"),
-        ("audiences", ""),
-    ];
     for (role, who) in roles {
         let email = format!("new-{role}-{t}@team.test");
         // (the lowest role allowed, the server function, its fields)
         type Action<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
         let actions: Vec<Action> = vec![
-            ("developer", "create_client", client_form.to_vec()),
+            ("developer", "create_client", CLIENT_FORM.to_vec()),
             ("developer", "push_demo_customer", vec![]),
             (
                 "admin",
@@ -367,18 +358,7 @@ async fn a_removed_member_is_refused_from_the_next_request_and_sees_its_own_busi
     let dev = join(&app, &email, &token).await;
     let business = app.merchant_id().await;
     // what the developer creates belongs to the business, not to the developer's own
-    let res = dev
-        .call_fn(
-            "create_client",
-            &[
-                ("name", "Team backend"),
-                ("client_type", "confidential"),
-                ("redirect_uris", ""),
-                ("scopes", "customers:read"),
-                ("audiences", ""),
-            ],
-        )
-        .await;
+    let res = dev.call_fn("create_client", &CLIENT_FORM).await;
     assert_eq!(res.status(), 200);
     let clients: Value = get_fn(&app, "list_clients")
         .await
@@ -491,18 +471,7 @@ async fn each_team_change_is_in_the_audit_log_with_the_actors_role() {
     assert_eq!(res.status(), 200);
     app.clock.advance(1);
     // the developer, now admin, creates a client: the business's log names them and their role
-    let res = dev
-        .call_fn(
-            "create_client",
-            &[
-                ("name", "By the admin"),
-                ("client_type", "confidential"),
-                ("redirect_uris", ""),
-                ("scopes", "customers:read"),
-                ("audiences", ""),
-            ],
-        )
-        .await;
+    let res = dev.call_fn("create_client", &CLIENT_FORM).await;
     assert_eq!(res.status(), 200);
     app.clock.advance(1);
     let res = app

@@ -650,3 +650,16 @@ pub async fn join_all<F: std::future::Future<Output = T>, T>(
     .await;
     results.into_iter().flatten().collect()
 }
+
+/// `/fn/current_merchant`: the business the dashboard shows and the account's role there, or
+/// null when logged out.
+pub async fn me(app: &TestApp) -> serde_json::Value {
+    app.client
+        .get(app.url("/fn/current_merchant"))
+        .send()
+        .await
+        .expect("current merchant")
+        .json()
+        .await
+        .expect("json")
+}
