@@ -15,8 +15,9 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 #    match the compiler), so they are always installed together and never pinned to a revision
 #    (the security archive keeps only the newest).
 missing=()
-# the compiler packages, checked by package (their versions must match each other)
-for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy pkg-config ca-certificates; do
+# the compiler packages, checked by package (their versions must match each other), and
+# libssl-dev: webauthn-rs checks passkey signatures with the system OpenSSL
+for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy pkg-config libssl-dev ca-certificates; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # everything else by the command it provides: node may come from another packaging (NodeSource)

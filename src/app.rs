@@ -34,10 +34,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="csrf-token" content=csrf_token()/>
+                <meta name="passkey-origin" content=passkey_origin()/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <Stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
+                <script type="module" src=passkey_script()></script>
                 <MetaTags/>
             </head>
             <body class="bg-slate-100 text-slate-900 antialiased">
@@ -45,6 +47,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The origin passkeys are bound to, for `public/passkey.js` (empty: none here).
+fn passkey_origin() -> String {
+    #[cfg(feature = "ssr")]
+    return use_context::<crate::state::AppState>()
+        .and_then(|s| s.accounts.passkey_origin().ok())
+        .unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    String::new()
+}
+
+/// `public/passkey.js` under its content's hash (`http::assets`).
+fn passkey_script() -> String {
+    #[cfg(feature = "ssr")]
+    return crate::http::assets::passkey_script_href();
+    #[cfg(not(feature = "ssr"))]
+    String::new()
 }
 
 /// The bundle's stylesheet, by its hashed name when the build wrote one (`http::assets`).

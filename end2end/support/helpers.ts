@@ -3,6 +3,7 @@
 import { expect, Page } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
+import { createHmac } from 'crypto';
 
 /** Where aiosmtpd (playwright.config.ts) keeps the mail subgate sent: one file per message. */
 const maildir = path.join(process.env.E2E_DIR ?? '/tmp/subgate-e2e', 'maildir', 'new');
@@ -133,4 +134,26 @@ export async function withAda(page: Page, subscriber: string) {
   });
   expect(pushed.status()).toBe(201);
   return { account, token, client };
+}
+
+/** RFC 4648 base32 → bytes (the key the Account tab shows for typing into an app). */
+export function base32(s: string) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out: number[] = [];
+  for (const c of s.replace(/=+$/, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) { bits -= 8; out.push((value >>> bits) & 0xff); }
+  }
+  return Buffer.from(out);
+}
+
+/** RFC 6238 as an authenticator app computes it (HMAC-SHA1, 30 s, 6 digits), with node's crypto. */
+export function totp(key: Buffer, unixSeconds: number) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = mac[19] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }

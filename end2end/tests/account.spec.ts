@@ -3,8 +3,7 @@
 // turn two-factor on with codes computed here and log in with one, and read each of these in
 // the audit log.
 import { test, expect } from '@playwright/test';
-import { createHmac } from 'crypto';
-import { hydrated, linkIn, mailTo, signUpToOverview, signUpUnverified } from '../support/helpers';
+import { base32, hydrated, linkIn, mailTo, signUpToOverview, signUpUnverified, totp } from '../support/helpers';
 
 test('verify from the mail, forget the password, reset it from the mail, and read the audit log', async ({ page, browser }) => {
   const m = await signUpUnverified(page);
@@ -98,28 +97,6 @@ test('verify from the mail, forget the password, reset it from the mail, and rea
   await expect(page).toHaveURL(/action=account\./);
   await expect(page.locator('#audit-log tbody tr').first()).toHaveAttribute('data-action', /^account\./);
 });
-
-/** RFC 4648 base32 → bytes (the key the Account tab shows for typing into an app). */
-function base32(s: string) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0, value = 0;
-  const out: number[] = [];
-  for (const c of s.replace(/=+$/, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) { bits -= 8; out.push((value >>> bits) & 0xff); }
-  }
-  return Buffer.from(out);
-}
-
-/** RFC 6238 as an authenticator app computes it (HMAC-SHA1, 30 s, 6 digits), with node's crypto. */
-function totp(key: Buffer, unixSeconds: number) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const offset = mac[19] & 0x0f;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
 
 test('turn on two-factor with a code computed here, then log in with the next code', async ({ page }) => {
   const m = await signUpToOverview(page);

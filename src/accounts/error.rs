@@ -71,6 +71,22 @@ impl From<crate::db::team::TeamDbError> for AccountError {
     }
 }
 
+impl From<crate::db::passkeys::PasskeyDbError> for AccountError {
+    fn from(e: crate::db::passkeys::PasskeyDbError) -> Self {
+        use crate::accounts::passkeys::MAX_PER_ACCOUNT;
+        use crate::db::passkeys::PasskeyDbError;
+        match e {
+            PasskeyDbError::TooMany => Self::Conflict(format!(
+                "This account has {MAX_PER_ACCOUNT} passkeys: remove one first."
+            )),
+            PasskeyDbError::Duplicate => {
+                Self::Conflict("This passkey is registered already.".into())
+            }
+            PasskeyDbError::Db(e) => Self::Database(e),
+        }
+    }
+}
+
 impl From<crate::db::account::AccountDbError> for AccountError {
     fn from(e: crate::db::account::AccountDbError) -> Self {
         use crate::db::account::AccountDbError;

@@ -2,6 +2,7 @@
 //! authentication with throttling. Plain Rust: no HTTP here; the clock comes in as `now`.
 
 mod error;
+pub mod passkeys;
 pub mod password;
 mod recovery;
 pub mod team;
@@ -219,6 +220,8 @@ pub struct Accounts {
     /// Where the mailed links point (`https://subgate.example.com/`).
     public_url: url::Url,
     two_factor: two_factor::TwoFactorKeys,
+    /// This site as the relying party of passkeys (from `public_url`), or why there is none.
+    passkeys: passkeys::RelyingParty,
 }
 
 impl Accounts {
@@ -235,6 +238,7 @@ impl Accounts {
             entropy,
             throttle,
             mailer,
+            passkeys: passkeys::RelyingParty::new(&public_url),
             public_url,
             two_factor: two_factor::TwoFactorKeys::new(secret_key),
         }

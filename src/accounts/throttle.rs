@@ -146,6 +146,23 @@ impl LoginThrottle {
     }
 }
 
+impl LoginThrottle {
+    /// A password-less login started from one IP (each writes a session to hold its
+    /// challenge): at most [`PASSKEY_STARTS_PER_IP`] per login window.
+    pub async fn passkey_start(&self, db: &Db, ip: &str, now: i64) -> Result<(), AccountError> {
+        let limits = [Limit {
+            bucket: format!("passkey:ip:{ip}"),
+            max: PASSKEY_STARTS_PER_IP,
+            window: self.window_secs,
+        }];
+        Self::take(db, &limits, now).await?.keep();
+        Ok(())
+    }
+}
+
+/// See [`LoginThrottle::passkey_start`].
+pub const PASSKEY_STARTS_PER_IP: i64 = 100;
+
 /// See [`LoginThrottle::mail_request`].
 pub const MAIL_REQUESTS_PER_IP_PER_HOUR: i64 = 20;
 

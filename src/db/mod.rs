@@ -6,6 +6,7 @@
 pub mod account;
 pub mod merchants;
 pub mod oauth;
+pub mod passkeys;
 pub mod payments;
 pub mod sessions;
 pub mod sso;

@@ -12,6 +12,23 @@ pub struct AccountView {
     /// The action filter the log was read with ("" for every action).
     pub action_filter: String,
     pub two_factor: TwoFactorView,
+    pub passkeys: PasskeysView,
+}
+
+/// The account's passkeys, and where they work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeysView {
+    /// The origin passkeys are bound to (`https://subgate.example.com`), or why there are none.
+    pub origin: Result<String, String>,
+    pub list: Vec<PasskeyView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

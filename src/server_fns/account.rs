@@ -64,6 +64,20 @@ pub async fn account(action: Option<String>) -> Result<AccountView, AppError> {
         })
         .collect();
     let two_factor = two_factor_view(&ctx, &merchant).await?;
+    let passkeys = crate::dto::account::PasskeysView {
+        origin: accounts.passkey_origin().map_err(String::from),
+        list: accounts
+            .passkeys(&merchant.id)
+            .await?
+            .into_iter()
+            .map(|p| crate::dto::account::PasskeyView {
+                id: p.id,
+                name: p.name,
+                created_at: p.created_at,
+                last_used_at: p.last_used_at,
+            })
+            .collect(),
+    };
     Ok(AccountView {
         merchant: crate::dto::MerchantView {
             role: member.role,
@@ -73,6 +87,7 @@ pub async fn account(action: Option<String>) -> Result<AccountView, AppError> {
         audit,
         action_filter,
         two_factor,
+        passkeys,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod explorer;
 pub mod oauth;
 pub mod overview;
+pub mod passkeys;
 pub mod portal;
 pub mod sso;
 pub mod team;

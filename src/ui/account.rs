@@ -7,7 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::auth::{follow_success, AuthCard};
-use super::components::{format_time, CsrfField, FormError, TextField, When, BUTTON};
+use super::components::{
+    format_time, CsrfField, FormError, PasskeyButton, TextField, When, BUTTON,
+};
 use crate::dto::account::TwoFactorView;
 use crate::dto::account::{AccountView, AUDIT_FILTERS};
 use crate::dto::PasswordRules;
@@ -17,6 +19,7 @@ use crate::server_fns::account::{
     ResetPassword, VerifyEmail, RESET_REQUESTED,
 };
 use crate::server_fns::auth::LoginTwoFactor;
+use crate::server_fns::passkeys::RemovePasskey;
 
 const NOTICE: &str =
     "rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900";
@@ -125,6 +128,8 @@ pub fn AccountTab() -> impl IntoView {
             Some("totp_on") => "Two-factor authentication is on. Keep your recovery codes somewhere safe.",
             Some("totp_off") => "Two-factor authentication is off.",
             Some("confirmed") => "Thank you. For the next 5 minutes you can reveal and rotate secrets and revoke Stripe.",
+            Some("passkey_added") => "Passkey added. You can log in with it instead of your password.",
+            Some("passkey_removed") => "Passkey removed.",
             _ => return None,
         };
         Some(
@@ -173,6 +178,7 @@ fn AccountBody(view: AccountView) -> impl IntoView {
             <EmailForm current=view.merchant.email.clone()/>
         </div>
         <TwoFactor view=view.two_factor/>
+        <Passkeys view=view.passkeys/>
         <Sessions sessions=view.sessions/>
         {audit}
     }
@@ -245,6 +251,55 @@ fn TwoFactor(view: TwoFactorView) -> impl IntoView {
     }
 }
 
+/// The account's passkeys: the list, removal, and adding one on this device.
+#[component]
+fn Passkeys(view: crate::dto::account::PasskeysView) -> impl IntoView {
+    let remove = ServerAction::<RemovePasskey>::new();
+    let remove_error = follow_success(remove.value());
+    let rows = view
+        .list
+        .into_iter()
+        .map(|p| {
+            let id = p.id.clone();
+            view! {
+                <li data-passkey-id=p.id.clone() class="flex flex-wrap items-center justify-between gap-2 border-b py-2 text-sm">
+                    <span>
+                        <strong class="passkey-name">{p.name}</strong>
+                        " · added " {format_time(p.created_at)}
+                        " · last used " {p.last_used_at.map(format_time).unwrap_or_else(|| "never".into())}
+                    </span>
+                    <ActionForm action=remove>
+                        <CsrfField/>
+                        <input type="hidden" name="id" value=id/>
+                        <button type="submit" class="rounded-md border border-red-300 px-2 py-1 text-sm text-red-700">"Remove"</button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect_view();
+    let add = match view.origin {
+        Ok(_) => view! {
+            <div class="mt-3 max-w-md">
+                <PasskeyButton ceremony="register" id="add-passkey" label="Add a passkey on this device">
+                    <TextField label="Name (which device or password manager)" name="passkey_name" id="passkey-name" maxlength=60/>
+                </PasskeyButton>
+                <noscript><p class="text-sm text-slate-600">"Adding a passkey needs JavaScript."</p></noscript>
+            </div>
+        }
+        .into_any(),
+        Err(why) => view! { <p id="passkeys-off" class="mt-2 text-sm text-slate-600">{why}</p> }.into_any(),
+    };
+    view! {
+        <section id="passkeys" class="mt-6 rounded-md border border-slate-200 p-4">
+            <h2 class="font-semibold">"Passkeys"</h2>
+            <p class="mt-1 text-sm text-slate-600">"Log in with your device's screen lock or a security key instead of a password, or use one instead of the two-factor code. Adding or removing one needs a login or confirmation from the last 5 minutes."</p>
+            <ul id="passkey-list" class="mt-2">{rows}</ul>
+            <FormError error=remove_error/>
+            {add}
+        </section>
+    }
+}
+
 /// The login's second step.
 #[component]
 pub fn TwoFactorLoginPage() -> impl IntoView {
@@ -259,6 +314,7 @@ pub fn TwoFactorLoginPage() -> impl IntoView {
                 <FormError error=error/>
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Log in"</button>
             </ActionForm>
+            <div class="mt-4"><PasskeyButton ceremony="check" id="passkey-second-factor" label="Use a passkey instead"/></div>
             <p class="mt-6 text-sm"><a class="text-indigo-600 underline" href="/login">"Start again"</a></p>
         </AuthCard>
     }
@@ -281,6 +337,7 @@ fn ConfirmIdentityForm() -> impl IntoView {
             <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Confirm"</button>
             <FormError error=error/>
         </ActionForm>
+        <div class="mt-2 max-w-xs"><PasskeyButton ceremony="check" id="confirm-with-passkey" label="Confirm with a passkey"/></div>
     }
 }
 

@@ -64,6 +64,7 @@ pub fn LoginPage() -> impl IntoView {
                 <FormError error=error/>
                 <button type="submit" class=BUTTON disabled=move || action.pending().get()>"Log in"</button>
             </ActionForm>
+            <div class="mt-4"><super::components::PasskeyButton ceremony="login" id="passkey-login" label="Log in with a passkey"/></div>
             <p class="mt-4 text-sm"><a id="forgot-password" class="text-indigo-600 underline" href="/forgot-password">"Forgot your password?"</a></p>
             // an invitation link's way in keeps going after a sign-up too
             <p class="mt-2 text-sm text-slate-600">"New here? " <a id="to-signup" class="text-indigo-600 underline" href=move || signup_link(&next())>"Create an account"</a></p>

@@ -259,6 +259,24 @@ pub fn percent_encode(s: &str) -> String {
         .collect()
 }
 
+/// A passkey ceremony's button, run by `public/passkey.js`; hidden until that script finds the
+/// browser and the address able to use passkeys. `ceremony`: `login`, `register` or `check`.
+#[component]
+pub fn PasskeyButton(
+    ceremony: &'static str,
+    id: &'static str,
+    label: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div data-passkey-box="" hidden=true class="space-y-2">
+            {children.map(|c| c())}
+            <button type="button" id=id data-passkey=ceremony class="w-full rounded-md border border-indigo-300 px-3 py-2 text-sm font-medium text-indigo-700 hover:bg-indigo-50 disabled:opacity-50">{label}</button>
+            <p data-passkey-error="" role="alert" class="text-sm text-red-700"></p>
+        </div>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

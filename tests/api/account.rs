@@ -738,6 +738,24 @@ fn base32_decoded(s: &str) -> Vec<u8> {
     out
 }
 
+/// Turns two-factor on for the logged-in account `m` with a code computed here; answers the
+/// app's key.
+pub(crate) async fn turn_on_two_factor(app: &TestApp, m: &Merchant) -> Vec<u8> {
+    let begun = app
+        .call_fn("begin_two_factor", &[("current_password", &m.password)])
+        .await;
+    assert_eq!(begun.status(), 200, "begin two-factor");
+    let secret = account(app).await["two_factor"]["setup"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    let key = base32_decoded(&secret);
+    let code = totp_code(&key, app.clock.now());
+    let on = app.call_fn("enable_two_factor", &[("code", &code)]).await;
+    assert_eq!(on.status(), 200, "enable two-factor");
+    key
+}
+
 /// RFC 6238 TOTP (HMAC-SHA1, 30-second steps, 6 digits), written here from the RFC: the code an
 /// authenticator app shows at `unix` for `key`.
 fn totp_code(key: &[u8], unix: i64) -> String {
@@ -922,16 +940,8 @@ async fn second_factor_guesses_count_against_the_login_limit() {
     let app = spawn_app().await;
     let m = Merchant::generate();
     app.sign_up(&m).await;
-    app.call_fn("begin_two_factor", &[("current_password", &m.password)])
-        .await;
-    let secret = account(&app).await["two_factor"]["setup"]["secret"]
-        .as_str()
-        .expect("secret")
-        .to_string();
-    let key = base32_decoded(&secret);
+    let key = turn_on_two_factor(&app, &m).await;
     let now = app.clock.now();
-    app.call_fn("enable_two_factor", &[("code", &totp_code(&key, now))])
-        .await;
     app.log_out().await;
 
     // 50 concurrent guesses after the password: the password and at most nine guesses are

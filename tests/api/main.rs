@@ -17,6 +17,7 @@ mod interop;
 mod oauth;
 mod openapi;
 mod overview;
+mod passkeys;
 mod payments;
 mod process;
 mod reconcile;
