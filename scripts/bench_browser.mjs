@@ -3,7 +3,9 @@
 // Chrome DevTools' preset), then a repeat visit. Prints bytes per resource type as transferred
 // (encoded, headers included) and raw (decoded body), the first contentful paint, and the
 // moment the app marks itself hydrated (`<body data-hydrated>`, watched from before the page's
-// first script), then what each further dashboard tab adds. It measures; it never fails.
+// first script), then what each further dashboard tab adds. A page served without the wasm bundle
+// (`data-hydrated="static"`: /login) has nothing to hydrate; its time is DOMContentLoaded, when
+// its one deferred script (public/auth.js) has run. It measures; it never fails.
 //   node scripts/bench_browser.mjs http://127.0.0.1:PORT
 import { chromium } from '@playwright/test';
 
@@ -58,6 +60,8 @@ async function visit(page, cdp, path) {
   const times = await page.evaluate(() => ({
     fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN,
     hydrated: window.__hydratedAt ?? NaN,
+    static: document.body.dataset.hydrated === 'static',
+    ready: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? NaN,
   }));
   cdp.off('Network.responseReceived', onResponse);
   cdp.off('Network.dataReceived', onData);
@@ -78,7 +82,9 @@ function print(label, { by, times }) {
   const total = Object.values(by).reduce((t, b) => ({ tr: t.tr + b.transferred, raw: t.raw + b.raw }), { tr: 0, raw: 0 });
   const parts = Object.entries(by).sort().map(([k, b]) =>
     `${k} ${kb(b.transferred).trim()}/${kb(b.raw).trim()}${b.cached ? ` (${b.cached} from cache)` : ''}`);
-  console.log(`   ${label.padEnd(34)} ${kb(total.tr)} KB transferred, ${kb(total.raw)} KB raw; FCP ${times.fcp.toFixed(0)} ms, hydrated ${times.hydrated.toFixed(0)} ms`);
+  console.log(`   ${label.padEnd(34)} ${kb(total.tr)} KB transferred, ${kb(total.raw)} KB raw; FCP ${times.fcp.toFixed(0)} ms, ${times.static
+    ? `static (no wasm), interactive ${times.ready.toFixed(0)} ms`
+    : `hydrated ${times.hydrated.toFixed(0)} ms`}`);
   console.log(`   ${''.padEnd(34)} per type, KB transferred/raw: ${parts.join('; ')}`);
 }
 

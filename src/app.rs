@@ -27,6 +27,7 @@ use crate::ui::team::{AcceptInvitationPage, TeamTab};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_content_security_policy(None);
+    let static_page = static_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,19 +38,22 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="passkey-origin" content=passkey_origin()/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <Stylesheet/>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <script type="module" src=passkey_script()></script>
+                {(!static_page).then(|| view! {
+                    <AutoReload options=options.clone()/>
+                    <HydrationScripts options/>
+                })}
+                <script type="module" src=auth_script()></script>
                 <MetaTags/>
             </head>
-            <body class="bg-slate-100 text-slate-900 antialiased">
+            // a static page has nothing to hydrate: it says so, and tests and the bench see it
+            <body class="bg-slate-100 text-slate-900 antialiased" data-hydrated=static_page.then_some("static")>
                 <App/>
             </body>
         </html>
     }
 }
 
-/// The origin passkeys are bound to, for `public/passkey.js` (empty: none here).
+/// The origin passkeys are bound to, for `public/auth.js` (empty: none here).
 fn passkey_origin() -> String {
     #[cfg(feature = "ssr")]
     return use_context::<crate::state::AppState>()
@@ -59,12 +63,27 @@ fn passkey_origin() -> String {
     String::new()
 }
 
-/// `public/passkey.js` under its content's hash (`http::assets`).
-fn passkey_script() -> String {
+/// `public/auth.js` under its content's hash (`http::assets`).
+fn auth_script() -> String {
     #[cfg(feature = "ssr")]
-    return crate::http::assets::passkey_script_href();
+    return crate::http::assets::auth_script_href();
     #[cfg(not(feature = "ssr"))]
     String::new()
+}
+
+/// Pages served as plain HTML without the wasm bundle: the login and its second step need no
+/// client code but `public/auth.js` (passkeys, and posting their forms in the background), so
+/// they load in a few KB instead of the framework's first chunk (issue 17: ≤ 150 KB for /login).
+/// Reached by a link inside the hydrated app they render client-side as before.
+pub const STATIC_PAGES: [&str; 2] = ["/login", "/login/two-factor"];
+
+/// Whether this response is one of [`STATIC_PAGES`].
+fn static_page() -> bool {
+    #[cfg(feature = "ssr")]
+    return use_context::<axum::http::request::Parts>()
+        .is_some_and(|p| STATIC_PAGES.contains(&p.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    false
 }
 
 /// The bundle's stylesheet, by its hashed name when the build wrote one (`http::assets`).

@@ -84,35 +84,32 @@ pub fn router(options: &LeptosOptions) -> Router<AppState> {
         .service(files);
     Router::new()
         .route_service(&format!("/{}/{{*path}}", options.site_pkg_dir), service)
-        .route(
-            "/assets/passkey/{version}",
-            axum::routing::get(passkey_script),
-        )
+        .route("/assets/auth/{version}", axum::routing::get(auth_script))
 }
 
-/// The passkey ceremonies' script (`public/passkey.js`), every page's: a few KB of plain
-/// JavaScript, so the login page offers passkeys without the wasm bundle. Served from the binary
-/// (the API tests' server, which has no site directory, has it too) under its content's hash,
-/// like the bundle: cached for a year, and a new build names a new file.
-const PASSKEY_JS: &str = include_str!("../../public/passkey.js");
+/// The sign-in pages' script (`public/auth.js`), every page's: passkeys, and the background
+/// posting of the pages served without the wasm bundle (the login). A few KB of plain JavaScript,
+/// served from the binary (the API tests' server, which has no site directory, has it too) under
+/// its content's hash, like the bundle: cached for a year, and a new build names a new file.
+const AUTH_JS: &str = include_str!("../../public/auth.js");
 
-fn passkey_version() -> &'static str {
+fn auth_script_version() -> &'static str {
     static VERSION: OnceLock<String> = OnceLock::new();
-    VERSION.get_or_init(|| crate::crypto::sha256_hex(PASSKEY_JS.as_bytes())[..16].to_string())
+    VERSION.get_or_init(|| crate::crypto::sha256_hex(AUTH_JS.as_bytes())[..16].to_string())
 }
 
-/// Where the pages load the passkey script from.
-pub fn passkey_script_href() -> String {
-    format!("/assets/passkey/{}", passkey_version())
+/// Where the pages load `public/auth.js` from.
+pub fn auth_script_href() -> String {
+    format!("/assets/auth/{}", auth_script_version())
 }
 
-async fn passkey_script(
+async fn auth_script(
     axum::extract::Path(version): axum::extract::Path<String>,
 ) -> axum::response::Response {
     use axum::http::header::CONTENT_TYPE;
     use axum::response::IntoResponse;
     // an old page asking for an old version gets today's file, revalidated, not cached as that
-    let cache = if version == passkey_version() {
+    let cache = if version == auth_script_version() {
         IMMUTABLE
     } else {
         "no-cache"
@@ -122,7 +119,7 @@ async fn passkey_script(
             (CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (CACHE_CONTROL, cache),
         ],
-        PASSKEY_JS,
+        AUTH_JS,
     )
         .into_response()
 }

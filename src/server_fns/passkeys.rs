@@ -1,4 +1,4 @@
-//! Passkeys: each ceremony is two calls, made by `public/passkey.js` (the browser's WebAuthn API
+//! Passkeys: each ceremony is two calls, made by `public/auth.js` (the browser's WebAuthn API
 //! sits between them). `*_start` answers the options for `navigator.credentials.create` or
 //! `.get` and keeps the challenge in the session; `*_finish` takes the browser's answer (JSON)
 //! and uses the challenge up, whatever the outcome. Both are CSRF-checked like every form.

@@ -259,7 +259,7 @@ pub fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-/// A passkey ceremony's button, run by `public/passkey.js`; hidden until that script finds the
+/// A passkey ceremony's button, run by `public/auth.js`; hidden until that script finds the
 /// browser and the address able to use passkeys. `ceremony`: `login`, `register` or `check`.
 #[component]
 pub fn PasskeyButton(

@@ -369,3 +369,104 @@ async fn a_plain_html_form_post_without_javascript_is_redirected() {
     assert_eq!(res.headers()[LOCATION], "/dashboard");
     assert_eq!(app.get_page("/dashboard/oauth").await.status(), 200);
 }
+
+#[tokio::test]
+async fn the_login_page_comes_without_the_wasm_bundle_and_works_as_a_plain_form() {
+    use reqwest::header::REFERER;
+    let app = spawn_app().await;
+    let m = Merchant::generate();
+    app.sign_up(&m).await;
+    app.log_out().await;
+    let selector = |s: &str| scraper::Selector::parse(s).expect("selector");
+    let html = app.page_html("/login?next=%2Fdashboard%2Foauth").await;
+    let doc = scraper::Html::parse_document(&html);
+    assert_eq!(
+        doc.select(&selector("body[data-hydrated='static']"))
+            .count(),
+        1
+    );
+    // one script file, the small sign-in one; no wasm, no loader, no preloads of the bundle
+    // (leptos's inline resource data may stay: it loads nothing)
+    let scripts: Vec<String> = doc
+        .select(&selector("script[src]"))
+        .filter_map(|s| s.value().attr("src").map(String::from))
+        .collect();
+    assert_eq!(scripts.len(), 1, "{scripts:?}");
+    assert!(scripts[0].starts_with("/assets/auth/"), "{scripts:?}");
+    assert!(!html.contains(".wasm"));
+    assert!(!html.contains("/pkg/subgate.js") && !html.contains("import("));
+    assert_eq!(
+        doc.select(&selector("link[rel='modulepreload'], link[rel='preload']"))
+            .count(),
+        0
+    );
+    // the sign-up page, whose checklist reacts to typing, still hydrates
+    let signup = app.page_html("/signup").await;
+    assert!(
+        signup.contains(".wasm"),
+        "the sign-up page loads the bundle"
+    );
+
+    // without JavaScript: a wrong password comes back to the page, with the error in the
+    // address (server_fn's form redirect), rendered by the server
+    let token = app.csrf_token().await;
+    let res = app
+        .client
+        .post(app.url("/fn/login"))
+        .header(ACCEPT, "text/html")
+        .header(ORIGIN, &app.address)
+        .header(REFERER, app.url("/login?next=%2Fdashboard%2Foauth"))
+        .form(&[
+            ("email", m.email.as_str()),
+            ("password", "not the password"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let back = res.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(back.contains("/login?next=%2Fdashboard%2Foauth"), "{back}");
+    assert!(back.contains("__err="), "{back}");
+    let back = if back.starts_with("http") {
+        back
+    } else {
+        app.url(&back)
+    };
+    let page = app
+        .client
+        .get(back)
+        .header(ACCEPT, "text/html")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let doc = scraper::Html::parse_document(&page);
+    let error: Vec<String> = doc
+        .select(&selector("[data-testid='form-error']"))
+        .map(|e| e.text().collect())
+        .collect();
+    assert_eq!(error, vec!["Invalid email or password.".to_string()]);
+    // and the right one logs in, to where `next` said
+    let token = app.csrf_token().await;
+    let res = app
+        .client
+        .post(app.url("/fn/login"))
+        .header(ACCEPT, "text/html")
+        .header(ORIGIN, &app.address)
+        .form(&[
+            ("email", m.email.as_str()),
+            ("password", m.password.as_str()),
+            ("next", "/dashboard/oauth"),
+            ("csrf_token", &token),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.headers()[LOCATION], "/dashboard/oauth");
+}

@@ -532,7 +532,7 @@ async fn the_login_page_offers_passkeys_by_a_small_hashed_script_and_says_where_
         Some("passkey-login")
     );
     assert!(attr("[data-passkey-box]", "hidden").is_some());
-    let src = attr("script[type='module'][src^='/assets/passkey/']", "src").expect("script");
+    let src = attr("script[type='module'][src^='/assets/auth/']", "src").expect("script");
     let res = app.client.get(app.url(&src)).send().await.expect("script");
     assert_eq!(res.status(), 200);
     assert_eq!(
@@ -549,7 +549,7 @@ async fn the_login_page_offers_passkeys_by_a_small_hashed_script_and_says_where_
     // a name that is not today's is not cached as if it were
     let stale = app
         .client
-        .get(app.url("/assets/passkey/0000000000000000"))
+        .get(app.url("/assets/auth/0000000000000000"))
         .send()
         .await
         .expect("stale");

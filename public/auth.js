@@ -1,11 +1,17 @@
-// Passkeys in the browser: the WebAuthn calls between subgate's two server functions of each
-// ceremony (src/server_fns/passkeys.rs). Plain JavaScript, apart from the wasm bundle: the login
-// page offers passkeys before (or without) hydration, and this file is all they cost it.
+// The sign-in pages' plain JavaScript, loaded by every page (a few KB, apart from the wasm
+// bundle): passkeys, and the background posting of forms on pages served without the bundle.
 //
-// Any element with `data-passkey-box` is shown when this browser can use passkeys here; its
-// button `data-passkey="login" | "register" | "check"` runs that ceremony, and its
-// `[data-passkey-error]` element tells what went wrong. WebAuthn carries bytes (ArrayBuffers);
-// the server speaks JSON with base64url strings (webauthn-rs's format), converted here.
+// Passkeys: the WebAuthn calls between subgate's two server functions of each ceremony
+// (src/server_fns/passkeys.rs). Any element with `data-passkey-box` is shown when this browser
+// can use passkeys here; its button `data-passkey="login" | "register" | "check"` runs that
+// ceremony, and its `[data-passkey-error]` element tells what went wrong. WebAuthn carries bytes
+// (ArrayBuffers); the server speaks JSON with base64url strings (webauthn-rs's format).
+//
+// Static pages (`<body data-hydrated="static">`: the login and its second step, served without
+// the wasm bundle so that they load in a few KB): their server-function forms post in the
+// background as the hydrated app's ActionForm does, so an error shows in place and what was
+// typed stays. Without this script they still work: a plain post, and the error comes back in
+// the address (server_fn's form redirect), where the page renders it.
 
 const meta = (name) => document.querySelector(`meta[name='${name}']`)?.content ?? '';
 
@@ -169,3 +175,42 @@ const reveal = () => {
 reveal();
 // pages rendered later (a tab loaded after hydration) bring their own boxes
 new MutationObserver(reveal).observe(document.documentElement, { childList: true, subtree: true });
+
+// a static page's form, posted as the hydrated app would: JSON back, the next page or the error
+const formError = (form, text) => {
+  let out = form.querySelector("[data-testid='form-error']");
+  if (!out) {
+    out = document.createElement('p');
+    out.setAttribute('role', 'alert');
+    out.dataset.testid = 'form-error';
+    out.className = 'rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800';
+    const submit = form.querySelector("button[type='submit']");
+    submit ? submit.before(out) : form.append(out);
+  }
+  out.textContent = text;
+};
+
+document.addEventListener('submit', async (event) => {
+  const form = event.target;
+  if (document.body.dataset.hydrated !== 'static' || !form.matches?.("form[action^='/fn/']")) return;
+  event.preventDefault();
+  const submit = form.querySelector("button[type='submit']");
+  if (submit) submit.disabled = true;
+  try {
+    const res = await fetch(form.action, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body: new URLSearchParams(new FormData(form)),
+    });
+    const body = await res.json().catch(() => null);
+    if (res.ok && typeof body === 'string') {
+      location.assign(body);
+      return;
+    }
+    formError(form, body?.message ?? `The server answered ${res.status}.`);
+  } catch {
+    formError(form, 'Could not reach the server. Check the connection and try again.');
+  }
+  if (submit) submit.disabled = false;
+});
