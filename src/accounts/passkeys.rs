@@ -225,9 +225,7 @@ impl Accounts {
         let webauthn = self.passkeys.get()?;
         let existing = self.db.passkeys(&merchant.id).await?;
         if existing.len() as i64 >= MAX_PER_ACCOUNT {
-            return Err(AccountError::Conflict(format!(
-                "This account has {MAX_PER_ACCOUNT} passkeys: remove one first."
-            )));
+            return Err(crate::db::passkeys::PasskeyDbError::TooMany.into());
         }
         // one WebAuthn user id per account, random (it is stored on the device: no email in it)
         let user = match existing.first() {

@@ -345,26 +345,39 @@ async fn logging_out_ends_the_dashboard() {
     assert!(me.is_null());
 }
 
+/// The login form posted by a browser without JavaScript, from the page `referer`.
+async fn html_form_login(
+    app: &crate::support::TestApp,
+    email: &str,
+    password: &str,
+    next: Option<&str>,
+    referer: &str,
+) -> reqwest::Response {
+    let token = app.csrf_token().await;
+    let mut form = vec![
+        ("email", email),
+        ("password", password),
+        ("csrf_token", token.as_str()),
+    ];
+    form.extend(next.map(|n| ("next", n)));
+    app.client
+        .post(app.url("/fn/login"))
+        .header(ACCEPT, "text/html")
+        .header(ORIGIN, &app.address)
+        .header(reqwest::header::REFERER, app.url(referer))
+        .form(&form)
+        .send()
+        .await
+        .expect("post")
+}
+
 #[tokio::test]
 async fn a_plain_html_form_post_without_javascript_is_redirected() {
     let app = spawn_app().await;
     let m = Merchant::generate();
     app.sign_up(&m).await;
     app.log_out().await;
-    let token = app.csrf_token().await;
-    let res = app
-        .client
-        .post(app.url("/fn/login"))
-        .header(ACCEPT, "text/html")
-        .header(ORIGIN, &app.address)
-        .form(&[
-            ("email", m.email.as_str()),
-            ("password", m.password.as_str()),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let res = html_form_login(&app, &m.email, &m.password, None, "/login").await;
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()[LOCATION], "/dashboard");
     assert_eq!(app.get_page("/dashboard/oauth").await.status(), 200);
@@ -372,7 +385,6 @@ async fn a_plain_html_form_post_without_javascript_is_redirected() {
 
 #[tokio::test]
 async fn the_login_page_comes_without_the_wasm_bundle_and_works_as_a_plain_form() {
-    use reqwest::header::REFERER;
     let app = spawn_app().await;
     let m = Merchant::generate();
     app.sign_up(&m).await;
@@ -409,21 +421,8 @@ async fn the_login_page_comes_without_the_wasm_bundle_and_works_as_a_plain_form(
 
     // without JavaScript: a wrong password comes back to the page, with the error in the
     // address (server_fn's form redirect), rendered by the server
-    let token = app.csrf_token().await;
-    let res = app
-        .client
-        .post(app.url("/fn/login"))
-        .header(ACCEPT, "text/html")
-        .header(ORIGIN, &app.address)
-        .header(REFERER, app.url("/login?next=%2Fdashboard%2Foauth"))
-        .form(&[
-            ("email", m.email.as_str()),
-            ("password", "not the password"),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let login_page = "/login?next=%2Fdashboard%2Foauth";
+    let res = html_form_login(&app, &m.email, "not the password", None, login_page).await;
     assert!(res.status().is_redirection(), "{}", res.status());
     let back = res.headers()[LOCATION]
         .to_str()
@@ -453,20 +452,7 @@ async fn the_login_page_comes_without_the_wasm_bundle_and_works_as_a_plain_form(
         .collect();
     assert_eq!(error, vec!["Invalid email or password.".to_string()]);
     // and the right one logs in, to where `next` said
-    let token = app.csrf_token().await;
-    let res = app
-        .client
-        .post(app.url("/fn/login"))
-        .header(ACCEPT, "text/html")
-        .header(ORIGIN, &app.address)
-        .form(&[
-            ("email", m.email.as_str()),
-            ("password", m.password.as_str()),
-            ("next", "/dashboard/oauth"),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .expect("post");
+    let next = Some("/dashboard/oauth");
+    let res = html_form_login(&app, &m.email, &m.password, next, login_page).await;
     assert_eq!(res.headers()[LOCATION], "/dashboard/oauth");
 }
