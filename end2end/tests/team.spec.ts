@@ -82,6 +82,18 @@ test('invite a member by mail, who joins and can do only what the role allows', 
   await hydrated(them);
   await expect(them.locator('#secret-admins-only')).toContainText('developer');
   await expect(them.locator('#enable-sso')).toHaveCount(0);
+  // and that connecting Stripe is too (the owner has not connected it: the connect button is
+  // what an admin would see); the server refuses the developer's post anyway
+  await them.goto('/dashboard/connect');
+  await hydrated(them);
+  await expect(them.locator('#connection-state')).toHaveAttribute('data-state', 'not_connected');
+  await expect(them.locator('#stripe-admins-only')).toContainText('developer');
+  await expect(them.locator('#connect-stripe')).toHaveCount(0);
+  const start = await them.request.post('/fn/start_connect', {
+    headers: { origin: new URL(them.url()).origin, accept: 'application/json' },
+    form: { csrf_token: await them.locator('meta[name="csrf-token"]').getAttribute('content') ?? '' },
+  });
+  expect(start.status()).toBe(403);
   await theirs.close();
 
   // the business's audit log names each step, with who did it and in which role

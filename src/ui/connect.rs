@@ -18,6 +18,9 @@ pub fn ConnectTab() -> impl IntoView {
     let start_error = follow_success(start.value());
     let revoke_error = follow_success(revoke.value());
     let status = Resource::new(|| (), |_| connection_status());
+    // connecting, revoking and the doctor's fix are for admins and owners (the server refuses
+    // the others); the rest of the team reads the connection
+    let me = Resource::new(|| (), |_| crate::server_fns::auth::current_merchant());
     view! {
         <Title text="Connect · subgate"/>
         <section data-tab="Connect" class="max-w-3xl">
@@ -27,9 +30,10 @@ pub fn ConnectTab() -> impl IntoView {
             </p>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
+                    let role = me.await.ok().flatten().map(|m| m.role);
                     match status.await {
                         Ok(view) => view! {
-                            <Status view=view start=start revoke=revoke/>
+                            <Status view=view start=start revoke=revoke role=role/>
                         }.into_any(),
                         Err(e) => view! { <p role="alert">{e.to_string()}</p> }.into_any(),
                     }
@@ -46,7 +50,10 @@ fn Status(
     view: ConnectionView,
     start: ServerAction<StartConnect>,
     revoke: ServerAction<RevokeConnection>,
+    /// The member's role here (`None`: not known, shown as if allowed; the server decides).
+    role: Option<crate::dto::team::Role>,
 ) -> impl IntoView {
+    let below_admin = role.filter(|r| *r < crate::dto::team::Role::Admin);
     let simulated = view.simulated.then(|| view! {
         <p id="simulated-banner" class="mt-4 rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
             <strong>"Stripe is simulated. "</strong>
@@ -61,13 +68,22 @@ fn Status(
         };
         view! { <p id="connect-notice" role="status" data-ok=n.ok.to_string() class=class>{n.message}</p> }
     });
+    let admins_only = move |what: &'static str| {
+        below_admin.map(|role| view! {
+            <p id="stripe-admins-only" class="mt-6 text-sm text-slate-600">"Your role in this business is " {role.as_str()} ": " {what} " needs admin or above."</p>
+        })
+    };
     let connect_button = move |label: &'static str| {
+        if below_admin.is_some() {
+            return admins_only("connecting Stripe").into_any();
+        }
         view! {
             <ActionForm action=start attr:id="connect-form" attr:class="mt-6">
                 <CsrfField/>
                 <button type="submit" id="connect-stripe" class=BUTTON disabled=move || start.pending().get()>{label}</button>
             </ActionForm>
         }
+        .into_any()
     };
     let body = match view.state {
         ConnectionState::NotConnected => view! {
@@ -91,9 +107,9 @@ fn Status(
         ConnectionState::Connected => {
             // asked first: the typed account id
             let account = view.account_id.clone().unwrap_or_default();
-            view! {
-                <ConnectedAccount view=view.clone()/>
-                <Doctor/>
+            let revoke_form = match below_admin {
+                Some(_) => admins_only("revoking access or applying a fix").into_any(),
+                None => view! {
                 <ActionForm action=revoke attr:id="revoke-form" attr:class="mt-6 rounded-md border border-red-200 p-3">
                     <CsrfField/>
                     <h2 class="font-semibold text-red-800">"Revoke access"</h2>
@@ -102,6 +118,12 @@ fn Status(
                     <button type="submit" id="revoke" class="mt-2 rounded-md border border-red-400 px-3 py-1 text-sm text-red-700"
                             disabled=move || revoke.pending().get()>"Revoke access"</button>
                 </ActionForm>
+                }.into_any(),
+            };
+            view! {
+                <ConnectedAccount view=view.clone()/>
+                <Doctor fixes=below_admin.is_none()/>
+                {revoke_form}
             }.into_any()
         }
     };
@@ -147,8 +169,9 @@ fn ConnectedAccount(view: ConnectionView) -> impl IntoView {
 }
 
 /// `subgate doctor`'s checks for this merchant, with the fix they may apply themselves.
+/// `fixes`: whether to offer the fixes (admins and owners apply them).
 #[component]
-fn Doctor() -> impl IntoView {
+fn Doctor(fixes: bool) -> impl IntoView {
     let fix = ServerAction::<CreatePortalConfiguration>::new();
     let fix_error = follow_success(fix.value());
     let checks = Resource::new(|| (), |_| stripe_doctor());
@@ -165,7 +188,7 @@ fn Doctor() -> impl IntoView {
                                 view! {
                                     <li data-check=c.id.clone() data-status=c.status.clone()>
                                         <span class="font-mono">{mark}</span> " " {c.message.clone()}
-                                        {c.fixable.then(|| view! {
+                                        {(c.fixable && fixes).then(|| view! {
                                             <ActionForm action=fix attr:class="inline">
                                                 <CsrfField/>
                                                 <button type="submit" id="create-portal-configuration" class="ml-2 rounded-md border px-2 text-xs">"Create a portal configuration"</button>
