@@ -3,10 +3,11 @@
 // viewer sees the business but is refused what a viewer may not do; the owner makes them a
 // developer, who then may; the owner's audit log shows each step.
 import { test, expect } from '@playwright/test';
-import { hydrated, linkIn, mailTo, signUpToOverview } from '../support/helpers';
+import { confidentialClient, hydrated, linkIn, mailTo, signUpToOverview } from '../support/helpers';
 
 test('invite a member by mail, who joins and can do only what the role allows', async ({ page, browser }) => {
   const owner = await signUpToOverview(page);
+  const { clientId } = await confidentialClient(page, 'Owner backend');
 
   // the owner invites a viewer
   await page.goto('/dashboard/team');
@@ -61,6 +62,14 @@ test('invite a member by mail, who joins and can do only what the role allows', 
   });
   expect(refused.status()).toBe(403);
   expect((await refused.json()).message).toContain('is viewer');
+  // and reads a client's page without being offered to change, delete or regenerate it
+  await them.goto(`/dashboard/oauth/clients/${clientId}`);
+  await hydrated(them);
+  await expect(them.locator('#client-id')).toHaveText(clientId);
+  await expect(them.locator('#client-read-only')).toContainText('viewer');
+  await expect(them.locator('#edit-client')).toHaveCount(0);
+  await expect(them.locator('#delete-client')).toHaveCount(0);
+  await expect(them.locator('#regenerate-secret')).toHaveCount(0);
 
   // the owner makes them a developer; from their next click they may
   await page.goto('/dashboard/team');

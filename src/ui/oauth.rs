@@ -191,6 +191,7 @@ pub fn ClientPage() -> impl IntoView {
         |(id, _)| get_client(id),
     );
     let endpoints = Resource::new(|| (), |_| oauth_endpoints());
+    let me = Resource::new(|| (), |_| crate::server_fns::auth::current_merchant());
     let deleted = super::auth::follow_success(delete.value());
     view! {
         <Title text="OAuth client · subgate"/>
@@ -202,9 +203,13 @@ pub fn ClientPage() -> impl IntoView {
                         (Ok(c), Ok(e)) => (c, e),
                         (Err(e), _) | (_, Err(e)) => return view! { <p role="alert" id="client-error">{e.to_string()}</p> }.into_any(),
                     };
+                    // a viewer reads the client; changing it needs developer or above (the server
+                    // refuses the others anyway)
+                    let read_only = me.await.ok().flatten().map(|m| m.role)
+                        .filter(|r| *r < crate::dto::team::Role::Developer);
                     let confidential = client.client_type == "confidential";
                     let client_id = client.id.clone();
-                    let regenerate_view = confidential.then(|| {
+                    let regenerate_view = (confidential && read_only.is_none()).then(|| {
                         let client_id = client_id.clone();
                         let overlap = client.previous_secret_until.map(|until| {
                             let client_id = client_id.clone();
@@ -258,6 +263,11 @@ pub fn ClientPage() -> impl IntoView {
                         <div class="mt-6 grid gap-8 *:min-w-0 lg:grid-cols-2">
                             <div>
                                 <h2 class="font-semibold">"Settings"</h2>
+                                {read_only.map(|role| view! {
+                                    <p id="client-read-only" class="mt-2 text-sm text-slate-600">"Your role in this business is " {role.as_str()} ": changing, deleting or regenerating this client needs developer or above."</p>
+                                    <fieldset disabled class="mt-2 space-y-3"><ClientFields existing=for_fields.clone() playground_uri=String::new()/></fieldset>
+                                })}
+                                {read_only.is_none().then(|| view! {
                                 <ActionForm action=update attr:class="mt-2 space-y-3" attr:id="edit-client">
                                     <CsrfField/>
                                     <input type="hidden" name="client_id" value=id_edit.clone()/>
@@ -276,6 +286,7 @@ pub fn ClientPage() -> impl IntoView {
                                     </ActionForm>
                                 </details>
                                 <FormError error=deleted/>
+                                })}
                             </div>
                             <div>
                                 <Snippets client=for_snippets endpoints=endpoints/>
