@@ -132,7 +132,8 @@ impl<T> Pending<T> {
     }
 }
 
-fn expired() -> AccountError {
+/// A ceremony whose challenge is gone: used, expired, or never started in this session.
+pub fn expired() -> AccountError {
     AccountError::invalid("Passkey: this attempt has expired or was already used. Try again.")
 }
 
@@ -538,10 +539,9 @@ impl Accounts {
             Some(merchant.email.as_str()),
             now,
         );
+        let none = || AccountError::NotFound("No such passkey on this account.".into());
         let Some(name) = self.db.passkey_name(&merchant.id, passkey_id).await? else {
-            return Err(AccountError::NotFound(
-                "No such passkey on this account.".into(),
-            ));
+            return Err(none());
         };
         entry.target = Some(name);
         if !self
@@ -549,9 +549,7 @@ impl Accounts {
             .remove_passkey(&merchant.id, passkey_id, &self.audited(entry))
             .await?
         {
-            return Err(AccountError::NotFound(
-                "No such passkey on this account.".into(),
-            ));
+            return Err(none());
         }
         Ok(())
     }

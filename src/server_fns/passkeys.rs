@@ -28,9 +28,10 @@ async fn take<T: serde::de::DeserializeOwned + serde::Serialize>(
     ctx: &super::ssr::Ctx,
     key: &str,
 ) -> Result<crate::accounts::passkeys::Pending<T>, AppError> {
-    ctx.session.remove(key).await?.ok_or_else(|| {
-        AppError::validation("Passkey: this attempt has expired or was already used. Try again.")
-    })
+    ctx.session
+        .remove(key)
+        .await?
+        .ok_or_else(|| crate::accounts::passkeys::expired().into())
 }
 
 /// Starts adding a passkey to the logged-in account. Needs a login (or a confirmation) from the
